@@ -1,0 +1,55 @@
+# The two commands of a fresh machine: `make serve` and `make test`. Both bootstrap .venv first.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test test-sqlite test-postgres lint migrations-check lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@set -e; \
+	if [ ! -x $(BIN)/python ]; then \
+	  py=$$(scripts/find-python); \
+	  echo "Creating $(VENV) with $$py"; \
+	  "$$py" -m venv $(VENV); \
+	fi; \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv; \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock; \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; \
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/embargo migrate
+	$(BIN)/embargo demo
+	$(BIN)/embargo serve --host $(HOST) --port $(PORT)
+
+# The whole suite on the embedded SQLite database, then every test that touches a database again on
+# PostgreSQL when EMBARGO_TEST_POSTGRES_URL names a server (.ci/run starts one and sets it).
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest
+
+test-postgres: $(STAMP)
+	@if [ -n "$$EMBARGO_TEST_POSTGRES_URL" ]; then \
+	  echo "== the database tests again, on PostgreSQL"; \
+	  EMBARGO_DATABASE_URL="$$EMBARGO_TEST_POSTGRES_URL" $(BIN)/pytest -m "django_db or e2e"; \
+	else \
+	  echo "PostgreSQL pass skipped: EMBARGO_TEST_POSTGRES_URL is unset (.ci/run sets it)"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+migrations-check: $(STAMP)
+	$(BIN)/embargo django makemigrations --check --dry-run
+
+# Re-pin every dependency after changing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.12 --quiet
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

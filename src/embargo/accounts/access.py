@@ -1,0 +1,168 @@
+"""Who may do what: the one place that decides. The API and the pages both ask it.
+
+A protected object is loaded only through an `access_*` function, which answers the same
+(`NotFound`) whether the object is missing or the user may not see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from embargo.domain.workflow import TEAM, Actor
+
+if TYPE_CHECKING:
+    from embargo.accounts.models import User
+    from embargo.projects.models import Project
+    from embargo.reports.models import Report
+
+
+class NotFound(Exception):
+    """Missing, or not for this user's eyes: the two are never told apart."""
+
+
+class Forbidden(Exception):
+    """The user sees the object but may not do this to it."""
+
+
+class Permission(StrEnum):
+    # On a project
+    SUBMIT_REPORT = "submit_report"
+    LIST_PROJECT_REPORTS = "list_project_reports"
+    MANAGE_PROJECT = "manage_project"
+    # On a report
+    VIEW_REPORT = "view_report"
+    VIEW_INTERNAL = "view_internal"
+    POST_MESSAGE = "post_message"
+    POST_INTERNAL = "post_internal"
+    ADD_ATTACHMENT = "add_attachment"
+    REQUEST_TRANSITION = "request_transition"
+    ASSIGN = "assign"
+    EDIT_CREDIT = "edit_credit"
+    MANAGE_COLLABORATORS = "manage_collaborators"
+
+
+_PARTICIPANT = frozenset({Permission.VIEW_REPORT, Permission.POST_MESSAGE, Permission.ADD_ATTACHMENT})
+_TEAM_ON_REPORT = _PARTICIPANT | {
+    Permission.VIEW_INTERNAL,
+    Permission.POST_INTERNAL,
+    Permission.REQUEST_TRANSITION,
+    Permission.ASSIGN,
+    Permission.MANAGE_COLLABORATORS,
+}
+GRANTS: dict[Actor, frozenset[Permission]] = {
+    Actor.OWNER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS, Permission.MANAGE_PROJECT},
+    Actor.MAINTAINER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS},
+    # The workflow narrows a reporter's transitions to withdrawing (and, later, "still vulnerable").
+    Actor.REPORTER: _PARTICIPANT | {Permission.EDIT_CREDIT, Permission.REQUEST_TRANSITION},
+    Actor.COLLABORATOR: _PARTICIPANT,
+}
+
+
+def permissions_of(actors: frozenset[Actor]) -> frozenset[Permission]:
+    granted: frozenset[Permission] = frozenset()
+    for actor in actors:
+        granted |= GRANTS.get(actor, frozenset())
+    return granted
+
+
+def team_role(user: User | None, project: Project) -> Actor | None:
+    if user is None or not user.is_authenticated:
+        return None
+    from embargo.projects.models import Membership
+
+    role = Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+    return Actor(role) if role else None
+
+
+@dataclass(frozen=True)
+class ReportAccess:
+    """A report together with what the user is to it (possibly several things at once)."""
+
+    report: Report
+    user: User
+    actors: frozenset[Actor]
+
+    @property
+    def is_team(self) -> bool:
+        return bool(self.actors & TEAM)
+
+    @property
+    def is_reporter(self) -> bool:
+        return Actor.REPORTER in self.actors
+
+    def can(self, permission: Permission) -> bool:
+        return permission in permissions_of(self.actors)
+
+    def require(self, permission: Permission, message: str = "") -> None:
+        if not self.can(permission):
+            raise Forbidden(message or f"You may not {permission.replace('_', ' ')} on this report.")
+
+
+def report_actors(user: User, report: Report) -> frozenset[Actor]:
+    from embargo.reports.models import Collaborator
+
+    actors: set[Actor] = set()
+    role = team_role(user, report.project)
+    if role:
+        actors.add(role)
+    if report.reporter_id is not None and report.reporter_id == user.pk:
+        actors.add(Actor.REPORTER)
+    if Collaborator.objects.filter(report=report, user=user).exists():
+        actors.add(Actor.COLLABORATOR)
+    return frozenset(actors)
+
+
+def access_report_by_id(user: User | None, public_id: str, permission: Permission) -> ReportAccess:
+    """Loads a report for `user` if they hold `permission` on it; NotFound otherwise (whatever the cause)."""
+    from embargo.reports.models import Report
+
+    if user is None or not user.is_authenticated or not isinstance(public_id, str):
+        raise NotFound
+    report = (
+        Report.objects.select_related("project", "project__policy", "data_key", "reporter", "assignee")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if report is None:
+        raise NotFound
+    access = ReportAccess(report=report, user=user, actors=report_actors(user, report))
+    if not access.can(permission):
+        raise NotFound
+    return access
+
+
+def access_project_by_slug(user: User | None, slug: str, permission: Permission) -> tuple[Project, Actor | None]:
+    """Loads a project for a permission on it. Any signed-in user may submit a report to any project;
+    the rest needs a team role."""
+    from embargo.projects.models import Project
+
+    if user is None or not user.is_authenticated:
+        raise NotFound
+    project = Project.objects.select_related("policy").filter(slug=slug).first()
+    if project is None:
+        raise NotFound
+    role = team_role(user, project)
+    if permission is Permission.SUBMIT_REPORT:
+        return project, role
+    if role is None or permission not in GRANTS[role]:
+        raise NotFound
+    return project, role
+
+
+def visible_reports_filter(user: User) -> Q:
+    """The reports `user` may see, as one filter with no joins that would repeat rows."""
+    from embargo.projects.models import Membership
+    from embargo.reports.models import Collaborator
+
+    return (
+        Q(reporter=user)
+        | Q(Exists(Membership.objects.filter(project=OuterRef("project"), user=user)))
+        | Q(Exists(Collaborator.objects.filter(report=OuterRef("pk"), user=user)))
+    )
+
+
+def restrict_reports(queryset: QuerySet[Report], user: User) -> QuerySet[Report]:
+    return queryset.filter(visible_reports_filter(user))

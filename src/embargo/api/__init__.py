@@ -1,0 +1,30 @@
+"""The HTTP API, `/api/v1` (see DESIGN.md "HTTP API")."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from embargo import __version__
+from embargo.api import errors
+from embargo.api.auth import TokenAuth
+from embargo.api.parser import StrictJsonParser
+
+api = NinjaAPI(
+    title="Embargo",
+    version=__version__,
+    description="Coordinated vulnerability disclosure: private reports, the disclosure workflow and advisories.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url=None,
+    parser=StrictJsonParser(),
+)
+errors.install(api)
+
+
+def _mount() -> None:
+    from embargo.reports.api import router as reports_router
+
+    api.add_router("/", reports_router)
+
+
+_mount()

@@ -1,0 +1,26 @@
+"""Every audit event's tag, `subject:action`, in one enum."""
+
+from enum import StrEnum
+
+
+class Tag(StrEnum):
+    USER_CREATED = "user:created"
+    TOKEN_CREATED = "token:created"
+    PROJECT_CREATED = "project:created"
+    MEMBER_ADDED = "project:member_added"
+    MEMBER_ROLE_CHANGED = "project:member_role_changed"
+    REPORT_CREATED = "report:created"
+    REPORT_TRANSITIONED = "report:transitioned"
+    REPORT_ASSIGNED = "report:assigned"
+    REPORT_CREDIT_CHANGED = "report:credit_changed"
+    MESSAGE_POSTED = "message:posted"
+    ATTACHMENT_ADDED = "attachment:added"
+    COLLABORATOR_ADDED = "collaborator:added"
+    COLLABORATOR_REMOVED = "collaborator:removed"
+
+
+class Audience:
+    """Who may read an event about a report besides owners of the project."""
+
+    TEAM = "team"  # the project's team only (internal notes, assignment)
+    PARTICIPANTS = "participants"  # also the reporter and the report's collaborators

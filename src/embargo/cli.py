@@ -1,0 +1,195 @@
+"""The `embargo` command: `embargo NOUN VERB …`. Exit 0 on success, 1 on failure, 2 on usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "embargo.settings")
+    import django
+
+    django.setup()
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        print(text)
+
+
+def _fail(message: str) -> int:
+    print(f"embargo: error: {message}", file=sys.stderr)
+    return 1
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    if args.verbose or not args.quiet:
+        print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    gunicorn = [
+        sys.executable, "-m", "gunicorn", "embargo.wsgi:application",
+        "--bind", f"{args.host}:{args.port}",
+        "--workers", str(args.workers),
+        "--access-logfile", "-",
+        "--graceful-timeout", "5",
+        "--forwarded-allow-ips", os.environ.get("EMBARGO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]  # fmt: skip
+    print(f"Embargo serves on http://{args.host}:{args.port}/ (API: /api/v1, Ctrl-C stops)", flush=True)
+    os.execv(sys.executable, gunicorn)  # noqa: S606 - fixed argv, no shell, nothing from user text
+    return 0  # not reached
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from embargo.projects.demo import load_demo
+
+    result = load_demo()
+    _print(args, result, result["text"])
+    return 0
+
+
+def cmd_project_create(args: argparse.Namespace) -> int:
+    from embargo.projects.actions import do_create_project
+
+    project = do_create_project(
+        args.slug, name=args.name, repository_url=args.repository or "", package=args.package or "", acting_user=None
+    )
+    data = {"slug": project.slug, "name": project.name, "repository_url": project.repository_url,
+            "package": f"{project.package_ecosystem}:{project.package_name}" if project.package_name else None}  # fmt: skip
+    _print(args, data, f"Created project {project.slug} ({project.name}) with the reference policy.")
+    return 0
+
+
+def cmd_project_add_member(args: argparse.Namespace) -> int:
+    from embargo.accounts.models import User
+    from embargo.projects.actions import do_add_member
+    from embargo.projects.models import Project
+
+    project = Project.objects.filter(slug=args.slug).first()
+    if project is None:
+        return _fail(f"no project {args.slug!r}")
+    user = User.objects.filter(email=args.email.strip().lower()).first()
+    if user is None:
+        return _fail(f"no user {args.email!r}; create one with `embargo user create {args.email}`")
+    do_add_member(project, user, args.role, acting_user=None)
+    _print(args, {"project": project.slug, "user": user.email, "role": args.role},
+           f"{user.email} is now {args.role} of {project.slug}.")  # fmt: skip
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from embargo.accounts.actions import do_create_user
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            return _fail("--password-stdin read an empty password")
+    user = do_create_user(args.email, name=args.name or "", password=password, acting_user=None)
+    _print(args, {"id": user.public_id, "email": user.email, "name": user.name},
+           f"Created user {user.email}" + ("" if password else " (no password: API tokens only)") + ".")  # fmt: skip
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from embargo.accounts.actions import do_create_token
+    from embargo.accounts.models import User
+
+    user = User.objects.filter(email=args.email.strip().lower(), is_active=True).first()
+    if user is None:
+        return _fail(f"no user {args.email!r}")
+    token = do_create_token(user, name=args.name or "", acting_user=None)
+    _print(args, {"token": token, "user": user.email}, token)
+    return 0
+
+
+def cmd_django(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["embargo django", *args.rest])
+    return 0
+
+
+# --- the parser -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="embargo", description="Coordinated vulnerability disclosure.")
+    nouns = parser.add_subparsers(dest="noun", required=True, metavar="COMMAND")
+
+    def command(sub: Any, name: str, handler: Handler, help_text: str, json_flag: bool = False) -> Any:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        return p
+
+    p = command(nouns, "serve", cmd_serve, "migrate the database, then serve the web interface and API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=int(os.environ.get("EMBARGO_WEB_WORKERS", "2")))
+    p = command(nouns, "migrate", cmd_migrate, "create or update the database")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--verbose", action="store_true")
+    command(nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True)
+
+    project = nouns.add_parser("project", help="projects and their teams").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    p = command(project, "create", cmd_project_create, "create a project with the reference policy", True)
+    p.add_argument("slug")
+    p.add_argument("--name", required=True)
+    p.add_argument("--repository", help="the public repository URL")
+    p.add_argument("--package", help="ECOSYSTEM:NAME, e.g. PyPI:requests")
+    p = command(project, "add-member", cmd_project_add_member, "add a user to a project's team", True)
+    p.add_argument("slug")
+    p.add_argument("email")
+    p.add_argument("--role", required=True, choices=["maintainer", "owner"])
+
+    user = nouns.add_parser("user", help="user accounts").add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = command(user, "create", cmd_user_create, "create a user account", True)
+    p.add_argument("email")
+    p.add_argument("--name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+
+    token = nouns.add_parser("token", help="API tokens").add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = command(token, "create", cmd_token_create, "create an API token and print it (only the token)", True)
+    p.add_argument("email")
+    p.add_argument("--name", help="what the token is for")
+
+    p = command(nouns, "django", cmd_django, "run a Django management command (for developers)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_django()
+    from embargo.errors import ActionError
+
+    try:
+        return int(args.handler(args))
+    except ActionError as e:
+        return _fail(e.message)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Plain-Python rules of disclosure: no Django import here (a test checks it)."""

@@ -1,0 +1,94 @@
+"""Every write to projects, their policies and their teams."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+
+from embargo import clock
+from embargo.accounts.models import User
+from embargo.audit.actions import record_event
+from embargo.audit.tags import Tag
+from embargo.errors import ActionError
+from embargo.projects.models import Membership, Policy, Project, Role
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$")
+KNOWN_ECOSYSTEMS = {
+    "PyPI", "npm", "crates.io", "Go", "Maven", "NuGet", "RubyGems", "Packagist", "Hex", "Pub", "GitHub Actions",
+}  # fmt: skip
+
+
+class ProjectError(ActionError):
+    pass
+
+
+def parse_package(spec: str) -> tuple[str, str]:
+    """`ECOSYSTEM:NAME` (e.g. `PyPI:requests`) into its two parts."""
+    ecosystem, sep, name = spec.partition(":")
+    if not sep or not ecosystem or not name:
+        raise ProjectError(f"package {spec!r} is not ECOSYSTEM:NAME (e.g. PyPI:requests)")
+    matches = [e for e in KNOWN_ECOSYSTEMS if e.lower() == ecosystem.lower()]
+    if not matches:
+        raise ProjectError(f"unknown ecosystem {ecosystem!r}; known: {', '.join(sorted(KNOWN_ECOSYSTEMS))}")
+    return matches[0], name
+
+
+def do_create_project(
+    slug: str,
+    *,
+    name: str,
+    repository_url: str = "",
+    package: str = "",
+    acting_user: User | None,
+) -> Project:
+    if not SLUG.match(slug):
+        raise ProjectError(f"slug {slug!r}: use lower-case letters, digits and hyphens (at most 64)")
+    if not name.strip():
+        raise ProjectError("a project needs a name")
+    if repository_url and not repository_url.startswith(("https://", "http://")):
+        raise ProjectError(f"repository {repository_url!r} is not an http(s) URL")
+    ecosystem, package_name = parse_package(package) if package else ("", "")
+    with transaction.atomic():
+        if Project.objects.filter(slug=slug).exists():
+            raise ProjectError(f"a project {slug!r} exists already")
+        project = Project.objects.create(
+            slug=slug,
+            name=name.strip(),
+            repository_url=repository_url,
+            package_ecosystem=ecosystem,
+            package_name=package_name,
+            created_at=clock.now(),
+        )
+        Policy.objects.create(project=project, release_weekdays=[0, 1, 2, 3, 4])
+        record_event(
+            Tag.PROJECT_CREATED,
+            actor=acting_user,
+            target=project,
+            project=project,
+            data={"slug": slug, "name": project.name, "package": package},
+        )
+    return project
+
+
+def do_add_member(project: Project, user: User, role: str, *, acting_user: User | None) -> Membership:
+    """Adds `user` to the team, or changes their role if they are already in it."""
+    if role not in Role.values:
+        raise ProjectError(f"role {role!r}: choose one of {', '.join(Role.values)}")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+        if membership is None:
+            membership = Membership.objects.create(project=project, user=user, role=role, created_at=clock.now())
+            record_event(
+                Tag.MEMBER_ADDED, actor=acting_user, target=project, project=project,
+                data={"user": user.public_id, "role": role},
+            )  # fmt: skip
+        elif membership.role != role:
+            old = membership.role
+            membership.role = role
+            membership.save(update_fields=["role"])
+            record_event(
+                Tag.MEMBER_ROLE_CHANGED, actor=acting_user, target=project, project=project,
+                data={"user": user.public_id, "old": old, "new": role},
+            )  # fmt: skip
+    return membership

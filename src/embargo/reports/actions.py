@@ -1,0 +1,356 @@
+"""Every write to a report: check permission, ask the domain, save, record the event — in one
+transaction. (Notifications join them here when the outbox arrives.)"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from embargo import clock
+from embargo.accounts.access import Permission, ReportAccess, team_role
+from embargo.accounts.models import User
+from embargo.audit.actions import fingerprint, record_event
+from embargo.audit.tags import Audience, Tag
+from embargo.domain import policy as domain_policy
+from embargo.domain import workflow
+from embargo.domain.workflow import Actor, State
+from embargo.errors import ActionError
+from embargo.projects.models import Project
+from embargo.reports.models import Attachment, Collaborator, Message, Report
+from embargo.vault import files
+
+
+class ReportError(ActionError):
+    pass
+
+
+@dataclass(frozen=True)
+class Submission:
+    title: str
+    description: str
+    affected_versions: str = ""
+    reproduction: str = ""
+    impact: str = ""
+    severity_proposed: str = ""
+    credit_name: str = ""
+    credit_consent: bool = False
+
+
+SECRET_FIELDS = ("title", "description", "affected_versions", "reproduction", "impact", "severity_proposed")
+
+
+def _refresh_due(report: Report) -> None:
+    due = domain_policy.DueTimes(report.response_target_at, report.response_due_at, report.fix_due_at)
+    report.next_due_at = domain_policy.next_due_at(
+        State(report.state), due, responded=report.first_response_at is not None
+    )
+
+
+def _locked(report: Report) -> Report:
+    """The report's row, locked for the rest of the transaction, with its state as of now."""
+    fresh = Report.objects.select_for_update().get(pk=report.pk)
+    for name in ("state", "state_before_needs_info", "first_response_at", "closed_at", "next_due_at"):
+        setattr(report, name, getattr(fresh, name))
+    return report
+
+
+def do_submit_report(project: Project, submission: Submission, *, acting_user: User) -> Report:
+    moment = clock.now()
+    due = domain_policy.due_times(moment, project.policy.as_domain())
+    with transaction.atomic():
+        report = Report(
+            project=project,
+            reporter=acting_user,
+            state=State.RECEIVED,
+            created_at=moment,
+            updated_at=moment,
+            response_target_at=due.response_target_at,
+            response_due_at=due.response_due_at,
+            fix_due_at=due.fix_due_at,
+            credit_name=submission.credit_name.strip(),
+            credit_consent=submission.credit_consent,
+        )
+        for name in SECRET_FIELDS:
+            setattr(report, name, getattr(submission, name))
+        _refresh_due(report)
+        report.save()
+        record_event(
+            Tag.REPORT_CREATED,
+            actor=acting_user,
+            target=report,
+            project=project,
+            report=report,
+            audience=Audience.PARTICIPANTS,
+            data={"fields": {n: fingerprint(getattr(submission, n)) for n in SECRET_FIELDS if getattr(submission, n)}},
+        )
+    return report
+
+
+def _post(report: Report, author: User, body: str, *, internal: bool, transition_to: str = "") -> Message:
+    """Writes a message into the thread (inside the caller's transaction) and records it."""
+    moment = clock.now()
+    message = Message.objects.create(
+        report=report, author=author, body=body, internal=internal, transition_to=transition_to, created_at=moment
+    )
+    if not internal and report.first_response_at is None and team_role(author, report.project) is not None:
+        # The response clock stops at the team's first message to the reporter.
+        report.first_response_at = moment
+    record_event(
+        Tag.MESSAGE_POSTED,
+        actor=author,
+        target=message,
+        project=report.project,
+        report=report,
+        audience=Audience.TEAM if internal else Audience.PARTICIPANTS,
+        data={"internal": internal, "body": fingerprint(body)},
+    )
+    return message
+
+
+def _move(report: Report, target: State, actor: User, *, reason: str = "") -> None:
+    source = State(report.state)
+    if target is State.NEEDS_INFO:
+        report.state_before_needs_info = source
+    elif source is State.NEEDS_INFO:
+        report.state_before_needs_info = ""
+    report.state = target
+    if not workflow.is_open(target):
+        report.closed_at = clock.now()
+    data = {"from": str(source), "to": str(target)}
+    if reason:
+        data["reason"] = reason
+    if target is State.DUPLICATE and report.duplicate_of is not None:
+        data["duplicate_of"] = report.duplicate_of.public_id
+    record_event(
+        Tag.REPORT_TRANSITIONED,
+        actor=actor,
+        target=report,
+        project=report.project,
+        report=report,
+        audience=Audience.PARTICIPANTS,
+        data=data,
+    )
+
+
+def _save(report: Report, *fields: str) -> None:
+    report.updated_at = clock.now()
+    _refresh_due(report)
+    report.save(update_fields=[*fields, "updated_at", "next_due_at"])
+
+
+def do_transition(
+    access: ReportAccess,
+    to: str,
+    *,
+    comment: str = "",
+    duplicate_of: str | None = None,
+    acting_user: User,
+) -> Report:
+    """A triage transition asked for by a person (DESIGN.md's workflow decides whether it may happen)."""
+    access.require(Permission.REQUEST_TRANSITION)
+    try:
+        target = State(to)
+    except ValueError:
+        raise ReportError(
+            f"`to` must be one of: {', '.join(sorted(workflow.REQUESTABLE))}.", field="to"
+        ) from None
+    if target not in workflow.REQUESTABLE:
+        raise ReportError(
+            f"A report enters {target} only through its own action, not by a transition request.",
+            field="to",
+            code="transition_not_allowed",
+            status=409,
+        )
+    report = access.report
+    with transaction.atomic():
+        _locked(report)
+        original = None
+        if duplicate_of:
+            original = Report.objects.filter(public_id=duplicate_of).first()
+        context = workflow.Context(
+            comment=comment,
+            duplicate_of_same_project=None if not duplicate_of else bool(original and original.project_id == report.project_id),
+            duplicate_of_is_self=duplicate_of == report.public_id,
+        )
+        workflow.check(State(report.state), target, access.actors, context)
+        fields = ["state", "state_before_needs_info", "closed_at", "first_response_at"]
+        if target is State.DUPLICATE:
+            report.duplicate_of = original
+            fields.append("duplicate_of")
+        if comment.strip():
+            _post(report, acting_user, comment, internal=False, transition_to=target)
+        _move(report, target, acting_user)
+        _save(report, *fields)
+    return report
+
+
+def do_post_message(access: ReportAccess, body: str, *, internal: bool, acting_user: User) -> Message:
+    access.require(Permission.POST_MESSAGE)
+    if internal:
+        access.require(Permission.POST_INTERNAL, "Only the project's team writes internal notes.")
+    report = access.report
+    with transaction.atomic():
+        _locked(report)
+        message = _post(report, acting_user, body, internal=internal)
+        fields = ["first_response_at"]
+        if State(report.state) is State.NEEDS_INFO and access.is_reporter and not internal:
+            # The reporter's answer returns the report to where it waited from.
+            back = workflow.return_from_needs_info(
+                State(report.state_before_needs_info) if report.state_before_needs_info else None
+            )
+            workflow.check(State.NEEDS_INFO, back, {Actor.SYSTEM})
+            _move(report, back, acting_user, reason="reporter_replied")
+            fields += ["state", "state_before_needs_info"]
+        _save(report, *fields)
+    return message
+
+
+def do_add_attachment(
+    access: ReportAccess, *, filename: str, content_type: str, content: bytes, acting_user: User
+) -> Attachment:
+    access.require(Permission.ADD_ATTACHMENT)
+    report = access.report
+    digest = hashlib.sha256(content).hexdigest()
+    attachment = Attachment(
+        report=report,
+        uploaded_by=acting_user,
+        filename=filename,
+        content_type=content_type,
+        size=len(content),
+        sha256=digest,
+        created_at=clock.now(),
+    )
+    with transaction.atomic():
+        attachment.save()  # makes the data key that seals the file
+        name = files.save(
+            attachment.data_key, f"attachments/{attachment.public_id}", content, _file_context(attachment)
+        )
+        try:
+            attachment.storage_name = name
+            attachment.save(update_fields=["storage_name"])
+            record_event(
+                Tag.ATTACHMENT_ADDED,
+                actor=acting_user,
+                target=attachment,
+                project=report.project,
+                report=report,
+                audience=Audience.PARTICIPANTS,
+                data={"size": len(content), "sha256": digest, "filename": fingerprint(filename)},
+            )
+        except BaseException:
+            # Should the commit itself fail, what stays behind is ciphertext whose data key was rolled
+            # back with the transaction: unreadable by anyone.
+            files.delete(name)
+            raise
+    return attachment
+
+
+def _file_context(attachment: Attachment) -> str:
+    return f"reports.attachment:{attachment.public_id}"
+
+
+def read_attachment(attachment: Attachment) -> bytes:
+    return files.read(attachment.data_key, attachment.storage_name, _file_context(attachment))
+
+
+def do_assign(access: ReportAccess, assignee: User | None, *, acting_user: User) -> Report:
+    access.require(Permission.ASSIGN, "Only the project's team assigns reports.")
+    report = access.report
+    if assignee is not None and team_role(assignee, report.project) is None:
+        raise ReportError("The assignee must be a member of the project's team.", field="assignee")
+    with transaction.atomic():
+        _locked(report)
+        old = report.assignee
+        report.assignee = assignee
+        _save(report, "assignee")
+        record_event(
+            Tag.REPORT_ASSIGNED,
+            actor=acting_user,
+            target=report,
+            project=report.project,
+            report=report,
+            audience=Audience.TEAM,
+            data={"old": old.public_id if old else None, "new": assignee.public_id if assignee else None},
+        )
+    return report
+
+
+def do_change_credit(
+    access: ReportAccess, *, credit_name: str | None, credit_consent: bool | None, acting_user: User
+) -> Report:
+    access.require(Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited.")
+    report = access.report
+    if State(report.state) is State.PUBLISHED:
+        raise ReportError(
+            "The advisory is published: its credit can no longer change.", code="already_published", status=409
+        )
+    changes: dict[str, dict[str, object]] = {}
+    with transaction.atomic():
+        _locked(report)
+        if credit_name is not None and credit_name.strip() != report.credit_name:
+            changes["credit_name"] = {"old": report.credit_name, "new": credit_name.strip()}
+            report.credit_name = credit_name.strip()
+        if credit_consent is not None and credit_consent != report.credit_consent:
+            changes["credit_consent"] = {"old": report.credit_consent, "new": credit_consent}
+            report.credit_consent = credit_consent
+        if changes:
+            _save(report, "credit_name", "credit_consent")
+            record_event(
+                Tag.REPORT_CREDIT_CHANGED,
+                actor=acting_user,
+                target=report,
+                project=report.project,
+                report=report,
+                audience=Audience.PARTICIPANTS,
+                data=changes,
+            )
+    return report
+
+
+def do_add_collaborator(access: ReportAccess, user: User, *, acting_user: User) -> Collaborator:
+    access.require(Permission.MANAGE_COLLABORATORS)
+    report = access.report
+    if team_role(user, report.project) is not None:
+        raise ReportError("This person is in the project's team and sees the report already.", field="email")
+    if report.reporter_id == user.pk:
+        raise ReportError("This person reported it.", field="email")
+    try:
+        with transaction.atomic():
+            grant = Collaborator.objects.create(
+                report=report, user=user, invited_by=acting_user, created_at=clock.now()
+            )
+            record_event(
+                Tag.COLLABORATOR_ADDED,
+                actor=acting_user,
+                target=report,
+                project=report.project,
+                report=report,
+                audience=Audience.PARTICIPANTS,
+                data={"user": user.public_id},
+            )
+    except IntegrityError:
+        raise ReportError(
+            "This person is a collaborator already.", field="email", code="already_collaborator", status=409
+        ) from None
+    return grant
+
+
+def do_remove_collaborator(access: ReportAccess, user_public_id: str, *, acting_user: User) -> None:
+    access.require(Permission.MANAGE_COLLABORATORS)
+    report = access.report
+    with transaction.atomic():
+        deleted, _ = Collaborator.objects.filter(report=report, user__public_id=user_public_id).delete()
+        if not deleted:
+            raise ReportError("No collaborator with this id on this report.", code="not_found", status=404)
+        record_event(
+            Tag.COLLABORATOR_REMOVED,
+            actor=acting_user,
+            target=report,
+            project=report.project,
+            report=report,
+            audience=Audience.PARTICIPANTS,
+            data={"user": user_public_id},
+        )
+

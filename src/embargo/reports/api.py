@@ -1,0 +1,369 @@
+"""The report routes of the HTTP API. Handlers parse, call one action or query, and serialise."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from embargo.accounts.access import (
+    NotFound,
+    Permission,
+    ReportAccess,
+    access_project_by_slug,
+    access_report_by_id,
+    report_actors,
+)
+from embargo.accounts.models import User
+from embargo.api.errors import ApiError, invalid
+from embargo.api.pagination import Key, paginate
+from embargo.audit.models import Event
+from embargo.domain import workflow
+from embargo.domain.workflow import State
+from embargo.reports import actions, queries
+from embargo.reports.models import Attachment, Collaborator, Message, Report
+from embargo.reports.schemas import (
+    AttachmentOut,
+    AttachmentPage,
+    CollaboratorIn,
+    CollaboratorOut,
+    CollaboratorPage,
+    EventPage,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    ReportIn,
+    ReportOut,
+    ReportPage,
+    ReportPatch,
+    TransitionIn,
+)
+
+router = Router(tags=["reports"])
+
+INBOX_ORDER = (Key("next_due_at", nullable=True, is_datetime=True), Key("id"))
+NEWEST_FIRST = (Key("created_at", descending=True, is_datetime=True), Key("id", descending=True))
+OLDEST_FIRST = (Key("created_at", is_datetime=True), Key("id"))
+
+
+class Page(Schema):
+    limit: int | None = None
+    cursor: str | None = None
+
+
+class InboxFilters(Page):
+    state: str | None = None
+    assignee: str | None = None
+
+
+# --- serialisation -------------------------------------------------------------------------------
+
+
+def person(user: User | None, *, show_email: bool, role: str | None = None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.public_id, "name": user.display_name, "email": user.email if show_email else None, "role": role}
+
+
+def summary(report: Report, *, team_view: bool) -> dict[str, Any]:
+    return {
+        "id": report.public_id,
+        "project": report.project.slug,
+        "state": report.state,
+        "title": report.title,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "response_target_at": report.response_target_at,
+        "response_due_at": report.response_due_at,
+        "fix_due_at": report.fix_due_at,
+        "first_response_at": report.first_response_at,
+        "next_due_at": report.next_due_at,
+        "assignee": person(report.assignee, show_email=team_view) if team_view else None,
+    }
+
+
+def detail(access: ReportAccess) -> dict[str, Any]:
+    report = access.report
+    out = summary(report, team_view=access.is_team)
+    out.update(
+        description=report.description,
+        affected_versions=report.affected_versions,
+        reproduction=report.reproduction,
+        impact=report.impact,
+        severity_proposed=report.severity_proposed,
+        credit_name=report.credit_name,
+        credit_consent=report.credit_consent,
+        reporter=person(report.reporter, show_email=access.is_team or access.is_reporter, role="reporter"),
+        duplicate_of=report.duplicate_of.public_id if report.duplicate_of else None,
+        closed_at=report.closed_at,
+        viewer_roles=sorted(access.actors),
+        allowed_transitions=(
+            workflow.allowed_targets(State(report.state), access.actors, requestable_only=True)
+            if access.can(Permission.REQUEST_TRANSITION)
+            else []
+        ),
+    )
+    return out
+
+
+def _role_in(user_id: int | None, report: Report, team: set[int], guests: set[int]) -> str | None:
+    if user_id is None:
+        return None
+    if user_id in team:
+        return "team"
+    if user_id == report.reporter_id:
+        return "reporter"
+    if user_id in guests:
+        return "collaborator"
+    return None
+
+
+# --- project-scoped routes ----------------------------------------------------------------------
+
+
+@router.post("/projects/{slug}/reports", response={201: ReportOut}, summary="Send a private report")
+def submit_report(request: HttpRequest, slug: str, payload: ReportIn) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.SUBMIT_REPORT)
+    report = actions.do_submit_report(project, actions.Submission(**payload.dict()), acting_user=user)
+    return Status(201, detail(ReportAccess(report, user, report_actors(user, report))))
+
+
+@router.get("/projects/{slug}/reports", response=ReportPage, summary="The team's inbox, nearest due first")
+def project_reports(request: HttpRequest, slug: str, filters: Query[InboxFilters]) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.LIST_PROJECT_REPORTS)
+    state = None
+    if filters.state is not None:
+        try:
+            state = State(filters.state)
+        except ValueError:
+            raise invalid("state", f"`state` is one of: {', '.join(State)}.") from None
+    assignee = None
+    if filters.assignee is not None:
+        assignee = queries.team_member_by_email(project, filters.assignee)
+        if assignee is None:
+            return {"items": [], "next_cursor": None}
+    reports = queries.project_inbox(project, state=state, assignee=assignee)
+    return paginate(
+        reports, INBOX_ORDER, limit=filters.limit, cursor=filters.cursor,
+        serialize=lambda r: summary(r, team_view=True),
+    )  # fmt: skip
+
+
+@router.get("/reports/mine", response=ReportPage, summary="The reports you sent")
+def my_reports(request: HttpRequest, page: Query[Page]) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    return paginate(
+        queries.reports_of_reporter(user), NEWEST_FIRST, limit=page.limit, cursor=page.cursor,
+        serialize=lambda r: summary(r, team_view=False),
+    )  # fmt: skip
+
+
+# --- one report ------------------------------------------------------------------------------------
+
+
+def _access(request: HttpRequest, report_id: str, permission: Permission) -> ReportAccess:
+    return access_report_by_id(request.auth, report_id, permission)  # type: ignore[attr-defined]
+
+
+@router.get("/reports/{report_id}", response=ReportOut, summary="A report")
+def get_report(request: HttpRequest, report_id: str) -> dict[str, Any]:
+    return detail(_access(request, report_id, Permission.VIEW_REPORT))
+
+
+@router.patch("/reports/{report_id}", response=ReportOut, summary="Change the credit (reporter) or assignee (team)")
+def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    given = payload.model_fields_set
+    if not given:
+        raise invalid("", "Nothing to change: send `credit_name`, `credit_consent` or `assignee`.")
+    # Check every permission before changing anything, so that a refused field changes nothing.
+    if "assignee" in given:
+        access.require(Permission.ASSIGN, "Only the project's team assigns reports (`assignee`).")
+    if given & {"credit_name", "credit_consent"}:
+        access.require(Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited (`credit_*`).")
+    if "assignee" in given:
+        assignee = None
+        if payload.assignee:
+            assignee = queries.team_member_by_email(access.report.project, payload.assignee)
+            if assignee is None:
+                raise invalid("assignee", "The assignee must be a member of the project's team (by e-mail).")
+        actions.do_assign(access, assignee, acting_user=user)
+    if given & {"credit_name", "credit_consent"}:
+        actions.do_change_credit(
+            access, credit_name=payload.credit_name, credit_consent=payload.credit_consent, acting_user=user
+        )
+    return detail(access)
+
+
+@router.post("/reports/{report_id}/transitions", response=ReportOut, summary="Move a report through the workflow")
+def transition(request: HttpRequest, report_id: str, payload: TransitionIn) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.REQUEST_TRANSITION)
+    actions.do_transition(
+        access, payload.to, comment=payload.comment, duplicate_of=payload.duplicate_of, acting_user=user
+    )
+    return detail(access)
+
+
+def _message_out(message: Message, report: Report, team: set[int], guests: set[int], team_view: bool) -> dict:
+    role = _role_in(message.author_id, report, team, guests)
+    return {
+        "id": message.public_id,
+        "author": person(message.author, show_email=team_view, role=role),
+        "body": message.body,
+        "internal": message.internal,
+        "transition_to": message.transition_to or None,
+        "created_at": message.created_at,
+    }
+
+
+@router.get("/reports/{report_id}/messages", response=MessagePage, summary="The thread")
+def list_messages(request: HttpRequest, report_id: str, page: Query[Page]) -> dict[str, Any]:
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    team, guests = queries.people_of(access.report)
+    return paginate(
+        queries.thread(access), OLDEST_FIRST, limit=page.limit, cursor=page.cursor,
+        serialize=lambda m: _message_out(m, access.report, team, guests, access.is_team),
+    )  # fmt: skip
+
+
+@router.post("/reports/{report_id}/messages", response={201: MessageOut}, summary="Write in the thread")
+def post_message(request: HttpRequest, report_id: str, payload: MessageIn) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.POST_MESSAGE)
+    message = actions.do_post_message(access, payload.body, internal=payload.internal, acting_user=user)
+    team, guests = queries.people_of(access.report)
+    return Status(201, _message_out(message, access.report, team, guests, access.is_team))
+
+
+# --- attachments -----------------------------------------------------------------------------------
+
+
+def clean_filename(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
+    return name[:255] or "attachment"
+
+
+def _attachment_out(attachment: Attachment, report: Report, team_view: bool) -> dict[str, Any]:
+    return {
+        "id": attachment.public_id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "created_at": attachment.created_at,
+        "uploaded_by": person(attachment.uploaded_by, show_email=team_view),
+        "download_url": f"/api/v1/reports/{report.public_id}/attachments/{attachment.public_id}",
+    }
+
+
+@router.get("/reports/{report_id}/attachments", response=AttachmentPage, summary="The report's files")
+def list_attachments(request: HttpRequest, report_id: str, page: Query[Page]) -> dict[str, Any]:
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    return paginate(
+        queries.attachments(access), OLDEST_FIRST, limit=page.limit, cursor=page.cursor,
+        serialize=lambda a: _attachment_out(a, access.report, access.is_team),
+    )  # fmt: skip
+
+
+@router.post("/reports/{report_id}/attachments", response={201: AttachmentOut}, summary="Attach a file")
+def add_attachment(request: HttpRequest, report_id: str, file: File[UploadedFile]) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.ADD_ATTACHMENT)
+    limit = settings.EMBARGO_MAX_ATTACHMENT_BYTES
+    if file.size is None or file.size > limit:
+        raise ApiError(413, "too_large", f"An attachment is at most {limit} bytes.", "file")
+    content = file.read()
+    attachment = actions.do_add_attachment(
+        access,
+        filename=clean_filename(file.name or ""),
+        content_type=(file.content_type or "application/octet-stream")[:200],
+        content=content,
+        acting_user=user,
+    )
+    return Status(201, _attachment_out(attachment, access.report, access.is_team))
+
+
+@router.get(
+    "/reports/{report_id}/attachments/{attachment_id}",
+    response={200: None},
+    summary="Download an attachment (always as a download, never shown inline)",
+)
+def download_attachment(request: HttpRequest, report_id: str, attachment_id: str) -> HttpResponse:
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    attachment = queries.attachment(access, attachment_id)
+    if attachment is None:
+        raise NotFound
+    response = HttpResponse(actions.read_attachment(attachment), content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Embargo-SHA256"] = attachment.sha256
+    return response
+
+
+# --- collaborators ---------------------------------------------------------------------------------
+
+
+def _collaborator_out(grant: Collaborator, team_view: bool) -> dict[str, Any]:
+    return {"user": person(grant.user, show_email=team_view, role="collaborator"), "created_at": grant.created_at}
+
+
+@router.get("/reports/{report_id}/collaborators", response=CollaboratorPage, summary="Who else was invited")
+def list_collaborators(request: HttpRequest, report_id: str, page: Query[Page]) -> dict[str, Any]:
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    return paginate(
+        queries.collaborators(access), OLDEST_FIRST, limit=page.limit, cursor=page.cursor,
+        serialize=lambda g: _collaborator_out(g, access.is_team),
+    )  # fmt: skip
+
+
+@router.post("/reports/{report_id}/collaborators", response={201: CollaboratorOut}, summary="Invite a collaborator")
+def add_collaborator(request: HttpRequest, report_id: str, payload: CollaboratorIn) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.MANAGE_COLLABORATORS)
+    invitee = User.objects.filter(email=payload.email.strip().lower(), is_active=True).first()
+    if invitee is None:
+        raise invalid("email", "No account has this e-mail address; ask them to create one first.")
+    grant = actions.do_add_collaborator(access, invitee, acting_user=user)
+    return Status(201, _collaborator_out(grant, team_view=True))
+
+
+@router.delete("/reports/{report_id}/collaborators/{user_id}", response={204: None}, summary="Remove a collaborator")
+def remove_collaborator(request: HttpRequest, report_id: str, user_id: str) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.MANAGE_COLLABORATORS)
+    actions.do_remove_collaborator(access, user_id, acting_user=user)
+    return Status(204, None)
+
+
+# --- timeline --------------------------------------------------------------------------------------
+
+
+def _event_out(event: Event, team_view: bool) -> dict[str, Any]:
+    return {
+        "tag": event.tag,
+        "actor": person(event.actor, show_email=team_view),
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": event.data,
+        "created_at": event.created_at,
+    }
+
+
+@router.get("/reports/{report_id}/events", response=EventPage, summary="The audit timeline of a report")
+def list_events(request: HttpRequest, report_id: str, page: Query[Page]) -> dict[str, Any]:
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    return paginate(
+        queries.timeline(access), (Key("id"),), limit=page.limit, cursor=page.cursor,
+        serialize=lambda e: _event_out(e, access.is_team),
+    )  # fmt: skip

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from embargo.domain.workflow import State
+from embargo.ids import new_public_id
+from embargo.projects.models import Project
+from embargo.vault.sealing import SealedRecord, SealedTextField
+
+StateChoices = models.TextChoices("StateChoices", [(s.name, s.value) for s in State])  # type: ignore[misc]
+
+
+class Report(SealedRecord):
+    """The private case, from the first message to publication or rejection."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports", null=True
+    )
+    state = models.CharField(max_length=20, choices=StateChoices.choices, default=State.RECEIVED)
+    # Where a report waiting in needs_info returns when the reporter answers.
+    state_before_needs_info = models.CharField(max_length=20, blank=True)
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="duplicates")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="assigned_reports"
+    )
+
+    title = SealedTextField()
+    description = SealedTextField()
+    affected_versions = SealedTextField()
+    reproduction = SealedTextField()
+    impact = SealedTextField()
+    severity_proposed = SealedTextField()
+
+    credit_name = models.CharField(max_length=200, blank=True)
+    credit_consent = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True)
+    closed_at = models.DateTimeField(null=True)
+    response_target_at = models.DateTimeField()
+    response_due_at = models.DateTimeField()
+    fix_due_at = models.DateTimeField()
+    # The nearest due moment of an open report (see domain.policy.next_due_at); orders the inbox.
+    next_due_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "next_due_at", "id"], name="report_inbox"),
+            models.Index(fields=["project", "state", "next_due_at", "id"], name="report_inbox_state"),
+            models.Index(fields=["assignee", "next_due_at", "id"], name="report_inbox_assignee"),
+            models.Index(fields=["reporter", "-created_at", "-id"], name="report_mine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.public_id}"
+
+
+class Message(SealedRecord):
+    """An entry in a report's thread. Internal messages are for the team only."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    body = SealedTextField()
+    internal = models.BooleanField(default=False)
+    # Which transition this message explains, if any ("acknowledged", "needs_info", …).
+    transition_to = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "created_at", "id"], name="message_thread")]
+
+    def __str__(self) -> str:
+        return f"message {self.public_id}"
+
+
+class Attachment(SealedRecord):
+    """A file attached to a report (reproduction code, logs, screenshots), stored sealed."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = SealedTextField()
+    content_type = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "created_at", "id"], name="attachment_list")]
+
+    def __str__(self) -> str:
+        return f"attachment {self.public_id}"
+
+
+class Collaborator(models.Model):
+    """Someone invited to one report (e.g. an upstream author); sees that report only."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "user"], name="one_grant_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.report}"

@@ -1,0 +1,170 @@
+"""The API's shapes for reports, messages, attachments, collaborators and events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
+
+from embargo.domain.severity import SeverityError, normalize_proposed
+
+Text = Annotated[str, StringConstraints(max_length=100_000)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReportIn(Strict):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    affected_versions: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    reproduction: Text = ""
+    impact: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    severity_proposed: ShortText = ""
+    credit_name: ShortText = ""
+    credit_consent: StrictBool = False
+
+    @field_validator("title", "description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("severity_proposed")
+    @classmethod
+    def _severity(cls, value: str) -> str:
+        try:
+            return normalize_proposed(value)
+        except SeverityError as e:
+            raise ValueError(str(e)) from None
+
+
+class ReportPatch(Strict):
+    credit_name: ShortText | None = None
+    credit_consent: StrictBool | None = None
+    assignee: Annotated[str, StringConstraints(max_length=254)] | None = Field(
+        default=None, description="A team member's e-mail address, or null to unassign."
+    )
+
+
+class TransitionIn(Strict):
+    to: Annotated[str, StringConstraints(max_length=32)]
+    comment: Text = ""
+    duplicate_of: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class MessageIn(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    internal: StrictBool = False
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class CollaboratorIn(Strict):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+
+
+class PersonOut(Schema):
+    id: str
+    name: str
+    email: str | None = None
+    role: str | None = None
+
+
+class ReportSummaryOut(Schema):
+    id: str
+    project: str
+    state: str
+    title: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    response_target_at: dt.datetime
+    response_due_at: dt.datetime
+    fix_due_at: dt.datetime
+    first_response_at: dt.datetime | None
+    next_due_at: dt.datetime | None
+    assignee: PersonOut | None = None
+
+
+class ReportOut(ReportSummaryOut):
+    description: str
+    affected_versions: str
+    reproduction: str
+    impact: str
+    severity_proposed: str
+    credit_name: str
+    credit_consent: bool
+    reporter: PersonOut | None
+    duplicate_of: str | None
+    closed_at: dt.datetime | None
+    viewer_roles: list[str]
+    allowed_transitions: list[str]
+
+
+class ReportPage(Schema):
+    items: list[ReportSummaryOut]
+    next_cursor: str | None
+
+
+class MessageOut(Schema):
+    id: str
+    author: PersonOut | None
+    body: str
+    internal: bool
+    transition_to: str | None
+    created_at: dt.datetime
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    uploaded_by: PersonOut
+    download_url: str
+
+
+class AttachmentPage(Schema):
+    items: list[AttachmentOut]
+    next_cursor: str | None
+
+
+class CollaboratorOut(Schema):
+    user: PersonOut
+    created_at: dt.datetime
+
+
+class CollaboratorPage(Schema):
+    items: list[CollaboratorOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    tag: str
+    actor: PersonOut | None
+    object_type: str
+    object_id: str
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None

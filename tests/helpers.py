@@ -1,0 +1,88 @@
+"""Set-up through the real actions and the real HTTP API, as STYLE.md asks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+
+from embargo.accounts.actions import do_create_token, do_create_user
+from embargo.accounts.models import User
+from embargo.projects.actions import do_add_member, do_create_project
+from embargo.projects.models import Project
+
+SECRET_TITLE = "Zebra-7741 header smuggling in redirects"
+SECRET_TEXT = "Quokka-3389: send a crafted Location header and the proxy credentials leak."
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Api:
+    """The HTTP API as a client sees it, through Django's test client (the whole stack but the socket)."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
+        self.client = Client()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kw: Any) -> Response:
+        kwargs: dict[str, Any] = {"headers": self._headers(), **kw}
+        if raw is not None:
+            kwargs.update(data=raw, content_type="application/json")
+        elif body is not None and "files" not in kw:
+            kwargs.update(data=json.dumps(body), content_type="application/json")
+        if "files" in kwargs:
+            kwargs["data"] = kwargs.pop("files")
+        response = getattr(self.client, method.lower())(path, **kwargs)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        return Response(response.status_code, content, {k: v for k, v in response.items()})
+
+    def get(self, path: str, **kw: Any) -> Response:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Response:
+        return self.call("POST", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> Response:
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Response:
+        return self.call("DELETE", path, **kw)
+
+
+def make_user(email: str, name: str = "") -> tuple[User, Api]:
+    user = do_create_user(email, name=name or email.split("@")[0].title(), acting_user=None)
+    return user, Api(do_create_token(user, acting_user=None))
+
+
+def make_project(slug: str = "requests", **members: str) -> Project:
+    """`members` maps e-mail local parts to roles, e.g. make_project(alice="owner")."""
+    project = do_create_project(slug, name=slug.title(), package="PyPI:" + slug, acting_user=None)
+    for local, role in members.items():
+        user = User.objects.filter(email=f"{local}@example.org").first() or make_user(f"{local}@example.org")[0]
+        do_add_member(project, user, role, acting_user=None)
+    return project
+
+
+def submit(api: Api, slug: str = "requests", **fields: Any) -> dict[str, Any]:
+    body = {"title": SECRET_TITLE, "description": SECRET_TEXT, **fields}
+    response = api.post(f"/api/v1/projects/{slug}/reports", body)
+    assert response.status == 201, response.text
+    return response.json
