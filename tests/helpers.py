@@ -42,7 +42,9 @@ class Api:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kw: Any) -> Response:
+    def call(
+        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kw: Any
+    ) -> Response:
         kwargs: dict[str, Any] = {"headers": self._headers(), **kw}
         if raw is not None:
             kwargs.update(data=raw, content_type="application/json")
@@ -52,7 +54,7 @@ class Api:
             kwargs["data"] = kwargs.pop("files")
         response = getattr(self.client, method.lower())(path, **kwargs)
         content = b"".join(response.streaming_content) if response.streaming else response.content
-        return Response(response.status_code, content, {k: v for k, v in response.items()})
+        return Response(response.status_code, content, dict(response.items()))
 
     def get(self, path: str, **kw: Any) -> Response:
         return self.call("GET", path, **kw)
@@ -76,7 +78,9 @@ def make_project(slug: str = "requests", **members: str) -> Project:
     """`members` maps e-mail local parts to roles, e.g. make_project(alice="owner")."""
     project = do_create_project(slug, name=slug.title(), package="PyPI:" + slug, acting_user=None)
     for local, role in members.items():
-        user = User.objects.filter(email=f"{local}@example.org").first() or make_user(f"{local}@example.org")[0]
+        user = (
+            User.objects.filter(email=f"{local}@example.org").first() or make_user(f"{local}@example.org")[0]
+        )
         do_add_member(project, user, role, acting_user=None)
     return project
 

@@ -72,10 +72,19 @@ def cmd_project_create(args: argparse.Namespace) -> int:
     from embargo.projects.actions import do_create_project
 
     project = do_create_project(
-        args.slug, name=args.name, repository_url=args.repository or "", package=args.package or "", acting_user=None
+        args.slug,
+        name=args.name,
+        repository_url=args.repository or "",
+        package=args.package or "",
+        acting_user=None,
     )
-    data = {"slug": project.slug, "name": project.name, "repository_url": project.repository_url,
-            "package": f"{project.package_ecosystem}:{project.package_name}" if project.package_name else None}  # fmt: skip
+    package = f"{project.package_ecosystem}:{project.package_name}" if project.package_name else None
+    data = {
+        "slug": project.slug,
+        "name": project.name,
+        "repository_url": project.repository_url,
+        "package": package,
+    }
     _print(args, data, f"Created project {project.slug} ({project.name}) with the reference policy.")
     return 0
 
@@ -106,8 +115,12 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         if not password:
             return _fail("--password-stdin read an empty password")
     user = do_create_user(args.email, name=args.name or "", password=password, acting_user=None)
-    _print(args, {"id": user.public_id, "email": user.email, "name": user.name},
-           f"Created user {user.email}" + ("" if password else " (no password: API tokens only)") + ".")  # fmt: skip
+    note = "" if password else " (no password: API tokens only)"
+    _print(
+        args,
+        {"id": user.public_id, "email": user.email, "name": user.name},
+        f"Created user {user.email}{note}.",
+    )
     return 0
 
 
@@ -151,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(nouns, "migrate", cmd_migrate, "create or update the database")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--verbose", action="store_true")
-    command(nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True)
+    command(
+        nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True
+    )
 
     project = nouns.add_parser("project", help="projects and their teams").add_subparsers(
         dest="verb", required=True, metavar="VERB"
@@ -166,13 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
     p.add_argument("--role", required=True, choices=["maintainer", "owner"])
 
-    user = nouns.add_parser("user", help="user accounts").add_subparsers(dest="verb", required=True, metavar="VERB")
+    user = nouns.add_parser("user", help="user accounts").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
     p = command(user, "create", cmd_user_create, "create a user account", True)
     p.add_argument("email")
     p.add_argument("--name")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
 
-    token = nouns.add_parser("token", help="API tokens").add_subparsers(dest="verb", required=True, metavar="VERB")
+    token = nouns.add_parser("token", help="API tokens").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
     p = command(token, "create", cmd_token_create, "create an API token and print it (only the token)", True)
     p.add_argument("email")
     p.add_argument("--name", help="what the token is for")

@@ -21,7 +21,10 @@ def data_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
+    """Creates `path` readable by Embargo's own user only (the data dir holds the database and keys)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
     return path
 
 

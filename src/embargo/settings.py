@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
 from embargo import config
 
-DATA_DIR: Path = config.data_dir()
+DATA_DIR: Path = config.ensure_private_dir(config.data_dir())
 EMBARGO_DATA_DIR = DATA_DIR
 
-SECRET_KEY = config.env("DJANGO_SECRET_KEY") or config.read_or_create_secret(DATA_DIR / "keys" / "django-secret")
+SECRET_KEY = config.env("DJANGO_SECRET_KEY") or config.read_or_create_secret(
+    DATA_DIR / "keys" / "django-secret"
+)
 DEBUG = config.env("DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in config.env("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
 EMBARGO_BASE_URL = config.env("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -60,11 +63,10 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = config.env("DATABASE_URL")
     if url:
-        db = dj_database_url.parse(url, conn_max_age=0)
-        return db
+        return dict(dj_database_url.parse(url, conn_max_age=0))
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(DATA_DIR / "embargo.sqlite3"),

@@ -134,7 +134,9 @@ def access_report_by_id(user: User | None, public_id: str, permission: Permissio
     return access
 
 
-def access_project_by_slug(user: User | None, slug: str, permission: Permission) -> tuple[Project, Actor | None]:
+def access_project_by_slug(
+    user: User | None, slug: str, permission: Permission
+) -> tuple[Project, Actor | None]:
     """Loads a project for a permission on it. Any signed-in user may submit a report to any project;
     the rest needs a team role."""
     from embargo.projects.models import Project

@@ -28,7 +28,9 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def do_create_user(email: str, *, name: str = "", password: str | None = None, acting_user: User | None) -> User:
+def do_create_user(
+    email: str, *, name: str = "", password: str | None = None, acting_user: User | None
+) -> User:
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
         raise AccountError(f"a user with the e-mail {email} exists already")

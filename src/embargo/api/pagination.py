@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import F, Model, Q, QuerySet
 
@@ -18,8 +18,6 @@ from embargo.api.errors import invalid
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
-
-M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,9 @@ def _decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
                 values.append(value)
         return values
     except (ValueError, TypeError):
-        raise invalid("cursor", "This cursor is not one that this list gave out; start again without it.") from None
+        raise invalid(
+            "cursor", "This cursor is not one that this list gave out; start again without it."
+        ) from None
 
 
 def _after(key: Key, value: Any) -> Q:
@@ -77,7 +77,7 @@ def _order(keys: Sequence[Key]) -> list[Any]:
     ]
 
 
-def paginate(
+def paginate[M: Model](
     queryset: QuerySet[M],
     keys: Sequence[Key],
     *,

@@ -37,7 +37,7 @@ def record_event(
         actor=actor,
         project=project,
         report=report,
-        object_type=target._meta.model_name if target is not None else "",
+        object_type=(target._meta.model_name or "") if target is not None else "",
         object_id=object_id,
         audience=audience,
         data=data or {},

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 class Tag(StrEnum):
     USER_CREATED = "user:created"
-    TOKEN_CREATED = "token:created"
+    TOKEN_CREATED = "token:created"  # noqa: S105 - an event tag, not a password
     PROJECT_CREATED = "project:created"
     MEMBER_ADDED = "project:member_added"
     MEMBER_ROLE_CHANGED = "project:member_role_changed"

@@ -150,7 +150,8 @@ def check(source: State, target: State, actors: Iterable[Actor], context: Contex
     if target is State.DUPLICATE:
         if context.duplicate_of_same_project is None:
             raise TransitionRefused(
-                "Marking a duplicate needs `duplicate_of`: the report it repeats.", code="duplicate_of_required"
+                "Marking a duplicate needs `duplicate_of`: the report it repeats.",
+                code="duplicate_of_required",
             )
         if context.duplicate_of_is_self:
             raise TransitionRefused("A report cannot duplicate itself.", code="duplicate_of_invalid")

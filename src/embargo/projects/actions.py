@@ -14,9 +14,8 @@ from embargo.errors import ActionError
 from embargo.projects.models import Membership, Policy, Project, Role
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$")
-KNOWN_ECOSYSTEMS = {
-    "PyPI", "npm", "crates.io", "Go", "Maven", "NuGet", "RubyGems", "Packagist", "Hex", "Pub", "GitHub Actions",
-}  # fmt: skip
+# OSV's ecosystem names for the package ecosystems Embargo knows.
+KNOWN_ECOSYSTEMS = {"PyPI", "npm", "crates.io", "Go", "Maven", "NuGet", "RubyGems", "Packagist", "Hex", "Pub"}
 
 
 class ProjectError(ActionError):
@@ -78,7 +77,9 @@ def do_add_member(project: Project, user: User, role: str, *, acting_user: User 
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
         if membership is None:
-            membership = Membership.objects.create(project=project, user=user, role=role, created_at=clock.now())
+            membership = Membership.objects.create(
+                project=project, user=user, role=role, created_at=clock.now()
+            )
             record_event(
                 Tag.MEMBER_ADDED, actor=acting_user, target=project, project=project,
                 data={"user": user.public_id, "role": role},

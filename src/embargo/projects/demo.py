@@ -49,7 +49,10 @@ def load_demo() -> dict[str, Any]:
             with os.fdopen(fd, "w") as f:
                 f.write(f"{DEMO_OWNER}\n{password}\n{token}\n")
             created.append("owner")
-    lines = ["Demo project `requests` is ready (reference policy: answer within 12 h, 48 h at most; fix in 14 days)."]
+    lines = [
+        "Demo project `requests` is ready"
+        " (reference policy: answer within 12 h, 48 h at most; fix released within 14 days)."
+    ]
     result: dict[str, Any] = {"project": DEMO_SLUG, "created": created}
     path = _credentials_file()
     if path.exists():
@@ -58,7 +61,8 @@ def load_demo() -> dict[str, Any]:
         lines += [
             f"Owner account: {email}  password: {password}",
             f"API token:     {token}",
-            f"Try:  curl -H 'Authorization: Bearer {token}' {settings.EMBARGO_BASE_URL}/api/v1/projects/requests/reports",
+            f"Try:  curl -H 'Authorization: Bearer {token}' "
+            f"{settings.EMBARGO_BASE_URL}/api/v1/projects/requests/reports",
             f"(These demo credentials are kept in {path}; delete the file to stop showing them.)",
         ]
     else:

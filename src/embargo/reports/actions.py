@@ -83,7 +83,11 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
             project=project,
             report=report,
             audience=Audience.PARTICIPANTS,
-            data={"fields": {n: fingerprint(getattr(submission, n)) for n in SECRET_FIELDS if getattr(submission, n)}},
+            data={
+                "fields": {
+                    n: fingerprint(getattr(submission, n)) for n in SECRET_FIELDS if getattr(submission, n)
+                }
+            },
         )
     return report
 
@@ -92,7 +96,12 @@ def _post(report: Report, author: User, body: str, *, internal: bool, transition
     """Writes a message into the thread (inside the caller's transaction) and records it."""
     moment = clock.now()
     message = Message.objects.create(
-        report=report, author=author, body=body, internal=internal, transition_to=transition_to, created_at=moment
+        report=report,
+        author=author,
+        body=body,
+        internal=internal,
+        transition_to=transition_to,
+        created_at=moment,
     )
     if not internal and report.first_response_at is None and team_role(author, report.project) is not None:
         # The response clock stops at the team's first message to the reporter.
@@ -171,7 +180,9 @@ def do_transition(
             original = Report.objects.filter(public_id=duplicate_of).first()
         context = workflow.Context(
             comment=comment,
-            duplicate_of_same_project=None if not duplicate_of else bool(original and original.project_id == report.project_id),
+            duplicate_of_same_project=None
+            if not duplicate_of
+            else bool(original and original.project_id == report.project_id),
             duplicate_of_is_self=duplicate_of == report.public_id,
         )
         workflow.check(State(report.state), target, access.actors, context)
@@ -284,7 +295,9 @@ def do_change_credit(
     report = access.report
     if State(report.state) is State.PUBLISHED:
         raise ReportError(
-            "The advisory is published: its credit can no longer change.", code="already_published", status=409
+            "The advisory is published: its credit can no longer change.",
+            code="already_published",
+            status=409,
         )
     changes: dict[str, dict[str, object]] = {}
     with transaction.atomic():
@@ -353,4 +366,3 @@ def do_remove_collaborator(access: ReportAccess, user_public_id: str, *, acting_
             audience=Audience.PARTICIPANTS,
             data={"user": user_public_id},
         )
-

@@ -67,7 +67,12 @@ class InboxFilters(Page):
 def person(user: User | None, *, show_email: bool, role: str | None = None) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"id": user.public_id, "name": user.display_name, "email": user.email if show_email else None, "role": role}
+    return {
+        "id": user.public_id,
+        "name": user.display_name,
+        "email": user.email if show_email else None,
+        "role": role,
+    }
 
 
 def summary(report: Report, *, team_view: bool) -> dict[str, Any]:
@@ -177,7 +182,9 @@ def get_report(request: HttpRequest, report_id: str) -> dict[str, Any]:
     return detail(_access(request, report_id, Permission.VIEW_REPORT))
 
 
-@router.patch("/reports/{report_id}", response=ReportOut, summary="Change the credit (reporter) or assignee (team)")
+@router.patch(
+    "/reports/{report_id}", response=ReportOut, summary="Change the credit (reporter) or assignee (team)"
+)
 def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> dict[str, Any]:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.VIEW_REPORT)
@@ -188,7 +195,9 @@ def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> 
     if "assignee" in given:
         access.require(Permission.ASSIGN, "Only the project's team assigns reports (`assignee`).")
     if given & {"credit_name", "credit_consent"}:
-        access.require(Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited (`credit_*`).")
+        access.require(
+            Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited (`credit_*`)."
+        )
     if "assignee" in given:
         assignee = None
         if payload.assignee:
@@ -203,7 +212,9 @@ def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> 
     return detail(access)
 
 
-@router.post("/reports/{report_id}/transitions", response=ReportOut, summary="Move a report through the workflow")
+@router.post(
+    "/reports/{report_id}/transitions", response=ReportOut, summary="Move a report through the workflow"
+)
 def transition(request: HttpRequest, report_id: str, payload: TransitionIn) -> dict[str, Any]:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.REQUEST_TRANSITION)
@@ -304,7 +315,9 @@ def download_attachment(request: HttpRequest, report_id: str, attachment_id: str
     if attachment is None:
         raise NotFound
     response = HttpResponse(actions.read_attachment(attachment), content_type="application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment.filename)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.filename
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Embargo-SHA256"] = attachment.sha256
@@ -315,7 +328,10 @@ def download_attachment(request: HttpRequest, report_id: str, attachment_id: str
 
 
 def _collaborator_out(grant: Collaborator, team_view: bool) -> dict[str, Any]:
-    return {"user": person(grant.user, show_email=team_view, role="collaborator"), "created_at": grant.created_at}
+    return {
+        "user": person(grant.user, show_email=team_view, role="collaborator"),
+        "created_at": grant.created_at,
+    }
 
 
 @router.get("/reports/{report_id}/collaborators", response=CollaboratorPage, summary="Who else was invited")
@@ -327,7 +343,9 @@ def list_collaborators(request: HttpRequest, report_id: str, page: Query[Page]) 
     )  # fmt: skip
 
 
-@router.post("/reports/{report_id}/collaborators", response={201: CollaboratorOut}, summary="Invite a collaborator")
+@router.post(
+    "/reports/{report_id}/collaborators", response={201: CollaboratorOut}, summary="Invite a collaborator"
+)
 def add_collaborator(request: HttpRequest, report_id: str, payload: CollaboratorIn) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.MANAGE_COLLABORATORS)
@@ -338,7 +356,9 @@ def add_collaborator(request: HttpRequest, report_id: str, payload: Collaborator
     return Status(201, _collaborator_out(grant, team_view=True))
 
 
-@router.delete("/reports/{report_id}/collaborators/{user_id}", response={204: None}, summary="Remove a collaborator")
+@router.delete(
+    "/reports/{report_id}/collaborators/{user_id}", response={204: None}, summary="Remove a collaborator"
+)
 def remove_collaborator(request: HttpRequest, report_id: str, user_id: str) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.MANAGE_COLLABORATORS)

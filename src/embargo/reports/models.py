@@ -8,7 +8,7 @@ from embargo.ids import new_public_id
 from embargo.projects.models import Project
 from embargo.vault.sealing import SealedRecord, SealedTextField
 
-StateChoices = models.TextChoices("StateChoices", [(s.name, s.value) for s in State])  # type: ignore[misc]
+STATE_CHOICES = [(s.value, s.value) for s in State]
 
 
 class Report(SealedRecord):
@@ -19,7 +19,7 @@ class Report(SealedRecord):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports", null=True
     )
-    state = models.CharField(max_length=20, choices=StateChoices.choices, default=State.RECEIVED)
+    state = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.RECEIVED)
     # Where a report waiting in needs_info returns when the reporter answers.
     state_before_needs_info = models.CharField(max_length=20, blank=True)
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="duplicates")
@@ -64,7 +64,9 @@ class Message(SealedRecord):
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     body = SealedTextField()
     internal = models.BooleanField(default=False)
     # Which transition this message explains, if any ("acknowledged", "needs_info", …).
@@ -102,7 +104,9 @@ class Collaborator(models.Model):
     """Someone invited to one report (e.g. an upstream author); sees that report only."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="collaborators")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations"
+    )
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 

@@ -15,7 +15,9 @@ from embargo.reports.models import Attachment, Collaborator, Message, Report
 REPORT_RELATED = ("project", "data_key", "reporter", "assignee", "duplicate_of")
 
 
-def project_inbox(project: Project, *, state: State | None = None, assignee: User | None = None) -> QuerySet[Report]:
+def project_inbox(
+    project: Project, *, state: State | None = None, assignee: User | None = None
+) -> QuerySet[Report]:
     """The team's list of a project's reports. The caller has checked LIST_PROJECT_REPORTS."""
     reports = Report.objects.filter(project=project).select_related(*REPORT_RELATED)
     if state is not None:

@@ -94,6 +94,10 @@ class SealedTextField(models.BinaryField):
 
     Only for subclasses of `SealedRecord`, whose data key seals it."""
 
+    # What django-stubs reports as the attribute's type: the model reads and writes text.
+    _pyi_private_set_type: str
+    _pyi_private_get_type: str  # type: ignore[assignment]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,48 +14,91 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('repository_url', models.CharField(blank=True, max_length=500)),
-                ('package_ecosystem', models.CharField(blank=True, max_length=50)),
-                ('package_name', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("repository_url", models.CharField(blank=True, max_length=500)),
+                ("package_ecosystem", models.CharField(blank=True, max_length=50)),
+                ("package_name", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('response_target_hours', models.PositiveIntegerField(default=12)),
-                ('response_limit_hours', models.PositiveIntegerField(default=48)),
-                ('fix_target_days', models.PositiveIntegerField(default=14)),
-                ('packager_lead_days', models.PositiveIntegerField(default=7)),
-                ('release_weekdays', models.JSONField(default=list)),
-                ('holiday_calendar', models.CharField(blank=True, default='', max_length=10)),
-                ('cve_required', models.BooleanField(default=True)),
-                ('cve_after_fix', models.BooleanField(default=True)),
-                ('reporter_confirmation_days', models.PositiveIntegerField(default=7)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='policy', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("response_target_hours", models.PositiveIntegerField(default=12)),
+                ("response_limit_hours", models.PositiveIntegerField(default=48)),
+                ("fix_target_days", models.PositiveIntegerField(default=14)),
+                ("packager_lead_days", models.PositiveIntegerField(default=7)),
+                ("release_weekdays", models.JSONField(default=list)),
+                ("holiday_calendar", models.CharField(blank=True, default="", max_length=10)),
+                ("cve_required", models.BooleanField(default=True)),
+                ("cve_after_fix", models.BooleanField(default=True)),
+                ("reporter_confirmation_days", models.PositiveIntegerField(default=7)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'policies',
+                "verbose_name_plural": "policies",
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('maintainer', 'Maintainer'), ('owner', 'Owner')], max_length=20)),
-                ('created_at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("maintainer", "Maintainer"), ("owner", "Owner")], max_length=20
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'user'), name='one_membership_per_user')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("project", "user"), name="one_membership_per_user")
+                ],
             },
         ),
     ]
