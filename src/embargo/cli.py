@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    gunicorn = [
+    web = [
         sys.executable, "-m", "gunicorn", "embargo.wsgi:application",
         "--bind", f"{args.host}:{args.port}",
         "--workers", str(args.workers),
@@ -56,8 +56,96 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--forwarded-allow-ips", os.environ.get("EMBARGO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]  # fmt: skip
     print(f"Embargo serves on http://{args.host}:{args.port}/ (API: /api/v1, Ctrl-C stops)", flush=True)
-    os.execv(sys.executable, gunicorn)  # noqa: S606 - fixed argv, no shell, nothing from user text
-    return 0  # not reached
+    if args.no_worker:
+        os.execv(sys.executable, web)  # noqa: S606 - fixed argv, no shell, nothing from user text
+    worker = [sys.executable, "-m", "embargo", "worker"]
+    return supervise({"web": web, "worker": worker})
+
+
+def supervise(commands: dict[str, list[str]]) -> int:
+    """Runs the processes side by side; when one ends or a signal comes, stops them all."""
+    import signal
+    import subprocess
+    import time
+
+    children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603 - fixed argv
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = 0
+    while not stopping:
+        ended = [name for name, child in children.items() if child.poll() is not None]
+        if ended:
+            status = children[ended[0]].returncode or 1
+            print(
+                f"embargo: {ended[0]} stopped (exit {children[ended[0]].returncode}); stopping the rest",
+                flush=True,
+            )
+            break
+        time.sleep(0.2)
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + 10
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return status
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import signal
+    import time
+
+    from embargo.notifications.worker import run_pass
+
+    now = None
+    if args.now:
+        try:
+            now = dt.datetime.fromisoformat(args.now)
+        except ValueError:
+            return _fail(f"--now {args.now!r} is not an ISO-8601 moment (e.g. 2026-12-01T09:00:00Z)")
+        if now.tzinfo is None:
+            return _fail("--now needs a time zone (e.g. 2026-12-01T09:00:00Z)")
+    if args.once:
+        result = run_pass(now)
+        data = {
+            "claimed": result.claimed,
+            "sent": result.sent,
+            "retried": result.retried,
+            "failed": result.failed,
+        }
+        _print(args, data, f"sent {result.sent}, retried {result.retried}, failed {result.failed}")
+        return 0 if not result.errors else 1
+    running = True
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal running
+        running = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("embargo worker: delivering the outbox (Ctrl-C stops)", flush=True)
+    while running:
+        idle = True
+        try:
+            idle = run_pass().claimed == 0
+        except Exception as e:  # noqa: BLE001 - the worker outlives a bad pass; the next one retries
+            print(f"embargo worker: pass failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        if idle:
+            for _ in range(int(args.interval * 10)):
+                if not running:
+                    break
+                time.sleep(0.1)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -114,7 +202,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             return _fail("--password-stdin read an empty password")
-    user = do_create_user(args.email, name=args.name or "", password=password, acting_user=None)
+    user = do_create_user(args.email, name=args.name or "", password=password, verified=True, acting_user=None)
     note = "" if password else " (no password: API tokens only)"
     _print(
         args,
@@ -161,12 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=int(os.environ.get("EMBARGO_WEB_WORKERS", "2")))
+    p.add_argument("--no-worker", action="store_true", help="serve only; run `embargo worker` elsewhere")
+    p = command(nouns, "worker", cmd_worker, "deliver notifications from the outbox", json_flag=True)
+    p.add_argument("--once", action="store_true", help="run one pass and exit")
+    p.add_argument("--now", help="with --once: run the pass as if it were this moment (ISO-8601)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between passes when idle")
     p = command(nouns, "migrate", cmd_migrate, "create or update the database")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--verbose", action="store_true")
-    command(
-        nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True
-    )
+    command(nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True)
 
     project = nouns.add_parser("project", help="projects and their teams").add_subparsers(
         dest="verb", required=True, metavar="VERB"
@@ -181,19 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
     p.add_argument("--role", required=True, choices=["maintainer", "owner"])
 
-    user = nouns.add_parser("user", help="user accounts").add_subparsers(
-        dest="verb", required=True, metavar="VERB"
-    )
+    user = nouns.add_parser("user", help="user accounts").add_subparsers(dest="verb", required=True, metavar="VERB")
     p = command(user, "create", cmd_user_create, "create a user account", True)
     p.add_argument("email")
     p.add_argument("--name")
-    p.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
-    )
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
 
-    token = nouns.add_parser("token", help="API tokens").add_subparsers(
-        dest="verb", required=True, metavar="VERB"
-    )
+    token = nouns.add_parser("token", help="API tokens").add_subparsers(dest="verb", required=True, metavar="VERB")
     p = command(token, "create", cmd_token_create, "create an API token and print it (only the token)", True)
     p.add_argument("email")
     p.add_argument("--name", help="what the token is for")

@@ -6,18 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from embargo import config
 
 DATA_DIR: Path = config.ensure_private_dir(config.data_dir())
 EMBARGO_DATA_DIR = DATA_DIR
 
-SECRET_KEY = config.env("DJANGO_SECRET_KEY") or config.read_or_create_secret(
-    DATA_DIR / "keys" / "django-secret"
-)
+SECRET_KEY = config.env("DJANGO_SECRET_KEY") or config.read_or_create_secret(DATA_DIR / "keys" / "django-secret")
 DEBUG = config.env("DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in config.env("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
 EMBARGO_BASE_URL = config.env("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without an SMTP server, e-mail is written as .eml files under DATA_DIR/mail/ for a newcomer to read.
+EMBARGO_SMTP_URL = config.env("SMTP_URL")
+EMBARGO_MAIL_FROM = config.env("MAIL_FROM", "Embargo <embargo@localhost>")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -30,11 +32,14 @@ INSTALLED_APPS = [
     "embargo.projects",
     "embargo.reports",
     "embargo.audit",
+    "embargo.notifications",
     "embargo.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "embargo.web.middleware.ApiResponses",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,8 +81,7 @@ def _database() -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                " PRAGMA secure_delete=ON;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
             ),
         },
     }
@@ -104,7 +108,29 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Assets are served by Embargo itself (no CDN), straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "my-reports"
+LOGOUT_REDIRECT_URL = "home"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+
+# A strict Content-Security-Policy on every page: scripts and styles only from Embargo's own files, no inline
+# script or style, no plugins, no framing, forms only to Embargo.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 # JSON bodies are small (a description is at most 100,000 characters); files are limited separately.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -73,7 +73,11 @@ def team_role(user: User | None, project: Project) -> Actor | None:
         return None
     from embargo.projects.models import Membership
 
-    role = Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+    role = (
+        Membership.objects.filter(project=project, user=user, user__email_verified_at__isnull=False)
+        .values_list("role", flat=True)
+        .first()
+    )
     return Actor(role) if role else None
 
 
@@ -110,7 +114,8 @@ def report_actors(user: User, report: Report) -> frozenset[Actor]:
         actors.add(role)
     if report.reporter_id is not None and report.reporter_id == user.pk:
         actors.add(Actor.REPORTER)
-    if Collaborator.objects.filter(report=report, user=user).exists():
+    # A grant takes effect only for a verified address (whoever controls it is the invited person).
+    if user.email_verified and Collaborator.objects.filter(report=report, user=user).exists():
         actors.add(Actor.COLLABORATOR)
     return frozenset(actors)
 
@@ -134,9 +139,7 @@ def access_report_by_id(user: User | None, public_id: str, permission: Permissio
     return access
 
 
-def access_project_by_slug(
-    user: User | None, slug: str, permission: Permission
-) -> tuple[Project, Actor | None]:
+def access_project_by_slug(user: User | None, slug: str, permission: Permission) -> tuple[Project, Actor | None]:
     """Loads a project for a permission on it. Any signed-in user may submit a report to any project;
     the rest needs a team role."""
     from embargo.projects.models import Project
@@ -159,6 +162,8 @@ def visible_reports_filter(user: User) -> Q:
     from embargo.projects.models import Membership
     from embargo.reports.models import Collaborator
 
+    if not user.email_verified:
+        return Q(reporter=user)
     return (
         Q(reporter=user)
         | Q(Exists(Membership.objects.filter(project=OuterRef("project"), user=user)))
@@ -168,3 +173,13 @@ def visible_reports_filter(user: User) -> Q:
 
 def restrict_reports(queryset: QuerySet[Report], user: User) -> QuerySet[Report]:
     return queryset.filter(visible_reports_filter(user))
+
+
+def signed_in_user(request: Any) -> User:
+    """The request's user, for views that `login_required` already guards."""
+    from embargo.accounts.models import User
+
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotFound
+    return user

@@ -13,6 +13,7 @@ from embargo.accounts.tokens import hash_token, new_token
 from embargo.audit.actions import record_event
 from embargo.audit.tags import Tag
 from embargo.errors import ActionError
+from embargo.notifications.outbox import queue_email
 
 
 class AccountError(ActionError):
@@ -24,13 +25,20 @@ def normalize_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise AccountError(f"{email!r} is not an e-mail address") from None
+        raise AccountError(f"{email!r} is not an e-mail address", field="email") from None
     return email
 
 
 def do_create_user(
-    email: str, *, name: str = "", password: str | None = None, acting_user: User | None
+    email: str,
+    *,
+    name: str = "",
+    password: str | None = None,
+    verified: bool = False,
+    acting_user: User | None,
 ) -> User:
+    """A new account. `verified`: an operator vouches for the address (the command line), so no
+    verification e-mail is needed."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
         raise AccountError(f"a user with the e-mail {email} exists already")
@@ -40,8 +48,10 @@ def do_create_user(
         except ValidationError as e:
             raise AccountError(" ".join(e.messages)) from None
     with transaction.atomic():
-        user = User.objects.create_user(email, password, name=name.strip())
-        record_event(Tag.USER_CREATED, actor=acting_user, target=user, data={"email": email})
+        user = User.objects.create_user(
+            email, password, name=name.strip(), email_verified_at=clock.now() if verified else None
+        )
+        record_event(Tag.USER_CREATED, actor=acting_user, target=user, data={"email": email, "verified": verified})
     return user
 
 
@@ -54,3 +64,98 @@ def do_create_token(user: User, *, name: str = "", acting_user: User | None) -> 
         )
         record_event(Tag.TOKEN_CREATED, actor=acting_user, target=row, data={"user": user.public_id})
     return token
+
+
+def do_find_or_add_contact(email: str, *, acting_user: User | None) -> User:
+    """The account of `email`, made (without a password, unverified) if there is none yet: a reporter who
+    writes without signing up, or a collaborator invited before they have an account. Whoever later proves
+    control of the address (verification, sign-up, password reset) takes the account over."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    with transaction.atomic():
+        user = User.objects.create_user(email, None)
+        record_event(Tag.USER_CREATED, actor=acting_user, target=user, data={"email": email, "contact": True})
+    return user
+
+
+def do_sign_up(email: str, *, name: str, password: str) -> User | None:
+    """A sign-up from the web. The answer is the same whether or not the address has an account, so the
+    form tells nobody who uses Embargo: a new address gets a verification link, a known one a reset link."""
+    from embargo.accounts.verification import password_reset_link, verification_link
+
+    email = normalize_email(email)
+    existing = User.objects.filter(email=email).first()
+    with transaction.atomic():
+        if existing is not None:
+            queue_email("password_reset", to=existing.email, context={"link": password_reset_link(existing)})
+            return None
+        user = do_create_user(email, name=name, password=password, acting_user=None)
+        record_event(Tag.EMAIL_VERIFICATION_SENT, actor=user, target=user, data={"email": email})
+        queue_email("verify_email", to=email, context={"link": verification_link(user), "valid_days": 3})
+    return user
+
+
+def do_send_verification(user: User, *, acting_user: User) -> None:
+    from embargo.accounts.verification import verification_link
+
+    address = user.pending_email or user.email
+    with transaction.atomic():
+        record_event(Tag.EMAIL_VERIFICATION_SENT, actor=acting_user, target=user, data={"email": address})
+        queue_email("verify_email", to=address, context={"link": verification_link(user), "valid_days": 3})
+
+
+def do_verify_email(user: User) -> User:
+    """The owner of the address followed the link: a pending address replaces the old one, and
+    invitations and collaborator grants for the address take effect."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        old = user.email
+        if user.pending_email:
+            if User.objects.filter(email=user.pending_email).exclude(pk=user.pk).exists():
+                raise AccountError("Another account uses this address now.", field="email")
+            user.email, user.pending_email = user.pending_email, ""
+        user.email_verified_at = clock.now()
+        user.save(update_fields=["email", "pending_email", "email_verified_at"])
+        record_event(Tag.EMAIL_VERIFIED, actor=user, target=user, data={"old": old, "new": user.email})
+    return user
+
+
+def do_request_email_change(user: User, new_email: str, *, acting_user: User) -> None:
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise AccountError("This is your address already.", field="email")
+    if User.objects.filter(email=new_email).exists():
+        raise AccountError("Another account uses this address.", field="email")
+    with transaction.atomic():
+        user.pending_email = new_email
+        user.save(update_fields=["pending_email"])
+        record_event(Tag.EMAIL_CHANGE_REQUESTED, actor=acting_user, target=user, data={"new": new_email})
+        do_send_verification(user, acting_user=acting_user)
+
+
+def do_update_preferences(user: User, *, name: str, notify_optional: bool, acting_user: User) -> None:
+    with transaction.atomic():
+        changes: dict[str, dict[str, object]] = {}
+        if name.strip() != user.name:
+            changes["name"] = {"old": user.name, "new": name.strip()}
+        if notify_optional != user.notify_optional:
+            changes["notify_optional"] = {"old": user.notify_optional, "new": notify_optional}
+        if not changes:
+            return
+        user.name, user.notify_optional = name.strip(), notify_optional
+        user.save(update_fields=["name", "notify_optional"])
+        record_event(Tag.ACCOUNT_UPDATED, actor=acting_user, target=user, data=changes)
+
+
+def do_set_password_by_link(user: User, password: str) -> None:
+    """A password chosen through a reset link sent to the address: that proves the address too."""
+    with transaction.atomic():
+        user.set_password(password)
+        fields = ["password"]
+        if user.email_verified_at is None:
+            user.email_verified_at = clock.now()
+            fields.append("email_verified_at")
+        user.save(update_fields=fields)
+        record_event(Tag.PASSWORD_RESET, actor=user, target=user)

@@ -28,6 +28,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
+    # Invitations and collaborator grants take effect only once the address is verified.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # A new address waits here until its owner follows the verification link.
+    pending_email = models.EmailField(blank=True)
+    # Non-essential notifications (see notifications/emails.py); essential ones cannot be turned off.
+    notify_optional = models.BooleanField(default=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -37,6 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def display_name(self) -> str:

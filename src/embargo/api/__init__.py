@@ -12,9 +12,7 @@ from embargo.api.parser import StrictJsonParser
 api = NinjaAPI(
     title="Embargo",
     version=__version__,
-    description=(
-        "Coordinated vulnerability disclosure: private reports, the disclosure workflow and advisories."
-    ),
+    description=("Coordinated vulnerability disclosure: private reports, the disclosure workflow and advisories."),
     auth=TokenAuth(),
     urls_namespace="api",
     docs_url=None,

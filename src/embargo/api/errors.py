@@ -30,9 +30,7 @@ def invalid(field: str, message: str, code: str = "validation_error") -> ApiErro
     return ApiError(422, code, message, field)
 
 
-def error_response(
-    status: int, code: str, message: str, field: str | None = None, **extra: Any
-) -> HttpResponse:
+def error_response(status: int, code: str, message: str, field: str | None = None, **extra: Any) -> HttpResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
         body["field"] = field
@@ -95,9 +93,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = error_response(
-            401, "unauthenticated", "Send a valid API token: `Authorization: Bearer TOKEN`."
-        )
+        response = error_response(401, "unauthenticated", "Send a valid API token: `Authorization: Bearer TOKEN`.")
         response["WWW-Authenticate"] = "Bearer"
         return response
 

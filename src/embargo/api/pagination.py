@@ -52,9 +52,7 @@ def _decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
                 values.append(value)
         return values
     except (ValueError, TypeError):
-        raise invalid(
-            "cursor", "This cursor is not one that this list gave out; start again without it."
-        ) from None
+        raise invalid("cursor", "This cursor is not one that this list gave out; start again without it.") from None
 
 
 def _after(key: Key, value: Any) -> Q:
@@ -72,9 +70,7 @@ def _equal(key: Key, value: Any) -> Q:
 
 
 def _order(keys: Sequence[Key]) -> list[Any]:
-    return [
-        F(k.field).desc(nulls_last=True) if k.descending else F(k.field).asc(nulls_last=True) for k in keys
-    ]
+    return [F(k.field).desc(nulls_last=True) if k.descending else F(k.field).asc(nulls_last=True) for k in keys]
 
 
 def paginate[M: Model](

@@ -5,6 +5,11 @@ from enum import StrEnum
 
 class Tag(StrEnum):
     USER_CREATED = "user:created"
+    EMAIL_VERIFICATION_SENT = "user:verification_sent"
+    EMAIL_VERIFIED = "user:email_verified"
+    EMAIL_CHANGE_REQUESTED = "user:email_change_requested"
+    ACCOUNT_UPDATED = "user:updated"
+    PASSWORD_RESET = "user:password_reset"  # noqa: S105 - an event tag, not a password
     TOKEN_CREATED = "token:created"  # noqa: S105 - an event tag, not a password
     PROJECT_CREATED = "project:created"
     MEMBER_ADDED = "project:member_added"
@@ -17,6 +22,7 @@ class Tag(StrEnum):
     ATTACHMENT_ADDED = "attachment:added"
     COLLABORATOR_ADDED = "collaborator:added"
     COLLABORATOR_REMOVED = "collaborator:removed"
+    REPORTER_LINKS_REVOKED = "report:links_revoked"
 
 
 class Audience:

@@ -156,9 +156,7 @@ def check(source: State, target: State, actors: Iterable[Actor], context: Contex
         if context.duplicate_of_is_self:
             raise TransitionRefused("A report cannot duplicate itself.", code="duplicate_of_invalid")
         if not context.duplicate_of_same_project:
-            raise TransitionRefused(
-                "`duplicate_of` must be a report of the same project.", code="duplicate_of_invalid"
-            )
+            raise TransitionRefused("`duplicate_of` must be a report of the same project.", code="duplicate_of_invalid")
     if (source, target) == (State.FIX_READY, State.PUBLISHED) and not context.embargo_broken:
         raise TransitionRefused(
             "Publishing before the security release is scheduled needs the embargo to be recorded as broken.",

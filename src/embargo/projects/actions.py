@@ -77,9 +77,7 @@ def do_add_member(project: Project, user: User, role: str, *, acting_user: User 
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
         if membership is None:
-            membership = Membership.objects.create(
-                project=project, user=user, role=role, created_at=clock.now()
-            )
+            membership = Membership.objects.create(project=project, user=user, role=role, created_at=clock.now())
             record_event(
                 Tag.MEMBER_ADDED, actor=acting_user, target=project, project=project,
                 data={"user": user.public_id, "role": role},

@@ -39,7 +39,7 @@ def load_demo() -> dict[str, Any]:
         if not owner_exists:
             password = secrets.token_urlsafe(12)
             owner = User.objects.filter(email=DEMO_OWNER).first() or do_create_user(
-                DEMO_OWNER, name="Demo Owner", password=password, acting_user=None
+                DEMO_OWNER, name="Demo Owner", password=password, verified=True, acting_user=None
             )
             do_add_member(project, owner, Role.OWNER, acting_user=None)
             token = do_create_token(owner, name="demo", acting_user=None)

@@ -1,5 +1,5 @@
 """Every write to a report: check permission, ask the domain, save, record the event — in one
-transaction. (Notifications join them here when the outbox arrives.)"""
+transaction, with the notifications it causes written to the outbox in that same transaction."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from embargo import clock
 from embargo.accounts.access import Permission, ReportAccess, team_role
@@ -18,6 +19,7 @@ from embargo.domain import workflow
 from embargo.domain.workflow import Actor, State
 from embargo.errors import ActionError
 from embargo.projects.models import Project
+from embargo.reports import notify
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.vault import files
 
@@ -56,7 +58,8 @@ def _locked(report: Report) -> Report:
     return report
 
 
-def do_submit_report(project: Project, submission: Submission, *, acting_user: User) -> Report:
+def do_submit_report(project: Project, submission: Submission, *, acting_user: User, by_link: bool = False) -> Report:
+    """A new private report. `by_link`: sent without signing in, so the reporter follows it by private link."""
     moment = clock.now()
     due = domain_policy.due_times(moment, project.policy.as_domain())
     with transaction.atomic():
@@ -83,12 +86,9 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
             project=project,
             report=report,
             audience=Audience.PARTICIPANTS,
-            data={
-                "fields": {
-                    n: fingerprint(getattr(submission, n)) for n in SECRET_FIELDS if getattr(submission, n)
-                }
-            },
+            data={"fields": {n: fingerprint(getattr(submission, n)) for n in SECRET_FIELDS if getattr(submission, n)}},
         )
+        notify.report_submitted(report, actor=acting_user, by_link=by_link)
     return report
 
 
@@ -103,9 +103,13 @@ def _post(report: Report, author: User, body: str, *, internal: bool, transition
         transition_to=transition_to,
         created_at=moment,
     )
-    if not internal and report.first_response_at is None and team_role(author, report.project) is not None:
+    by_team = team_role(author, report.project) is not None
+    if not internal and report.first_response_at is None and by_team:
         # The response clock stops at the team's first message to the reporter.
         report.first_response_at = moment
+    if not internal and not transition_to:
+        # A transition's comment is announced by the transition's own e-mail.
+        notify.message_posted(report, author=author, author_is_team=by_team)
     record_event(
         Tag.MESSAGE_POSTED,
         actor=author,
@@ -162,9 +166,7 @@ def do_transition(
     try:
         target = State(to)
     except ValueError:
-        raise ReportError(
-            f"`to` must be one of: {', '.join(sorted(workflow.REQUESTABLE))}.", field="to"
-        ) from None
+        raise ReportError(f"`to` must be one of: {', '.join(sorted(workflow.REQUESTABLE))}.", field="to") from None
     if target not in workflow.REQUESTABLE:
         raise ReportError(
             f"A report enters {target} only through its own action, not by a transition request.",
@@ -194,6 +196,7 @@ def do_transition(
             _post(report, acting_user, comment, internal=False, transition_to=target)
         _move(report, target, acting_user)
         _save(report, *fields)
+        notify.report_transitioned(report, actor=acting_user)
     return report
 
 
@@ -285,6 +288,7 @@ def do_assign(access: ReportAccess, assignee: User | None, *, acting_user: User)
             audience=Audience.TEAM,
             data={"old": old.public_id if old else None, "new": assignee.public_id if assignee else None},
         )
+        notify.report_assigned(report, actor=acting_user)
     return report
 
 
@@ -343,6 +347,7 @@ def do_add_collaborator(access: ReportAccess, user: User, *, acting_user: User) 
                 audience=Audience.PARTICIPANTS,
                 data={"user": user.public_id},
             )
+            notify.collaborator_invited(report, user)
     except IntegrityError:
         raise ReportError(
             "This person is a collaborator already.", field="email", code="already_collaborator", status=409
@@ -365,4 +370,22 @@ def do_remove_collaborator(access: ReportAccess, user_public_id: str, *, acting_
             report=report,
             audience=Audience.PARTICIPANTS,
             data={"user": user_public_id},
+        )
+
+
+def do_revoke_reporter_links(access: ReportAccess, *, acting_user: User) -> None:
+    """Kills every private link the reporter was given (they are bound to the version number)."""
+    access.require(Permission.MANAGE_COLLABORATORS, "Only the project's team revokes private links.")
+    report = access.report
+    with transaction.atomic():
+        Report.objects.filter(pk=report.pk).update(link_version=F("link_version") + 1)
+        report.refresh_from_db(fields=["link_version"])
+        record_event(
+            Tag.REPORTER_LINKS_REVOKED,
+            actor=acting_user,
+            target=report,
+            project=report.project,
+            report=report,
+            audience=Audience.TEAM,
+            data={"version": report.link_version},
         )

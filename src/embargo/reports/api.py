@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.http import content_disposition_header
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -19,6 +17,7 @@ from embargo.accounts.access import (
     access_report_by_id,
     report_actors,
 )
+from embargo.accounts.actions import do_find_or_add_contact
 from embargo.accounts.models import User
 from embargo.api.errors import ApiError, invalid
 from embargo.api.pagination import Key, paginate
@@ -26,6 +25,7 @@ from embargo.audit.models import Event
 from embargo.domain import workflow
 from embargo.domain.workflow import State
 from embargo.reports import actions, queries
+from embargo.reports.http import attachment_response, clean_filename
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.reports.schemas import (
     AttachmentOut,
@@ -116,18 +116,6 @@ def detail(access: ReportAccess) -> dict[str, Any]:
     return out
 
 
-def _role_in(user_id: int | None, report: Report, team: set[int], guests: set[int]) -> str | None:
-    if user_id is None:
-        return None
-    if user_id in team:
-        return "team"
-    if user_id == report.reporter_id:
-        return "reporter"
-    if user_id in guests:
-        return "collaborator"
-    return None
-
-
 # --- project-scoped routes ----------------------------------------------------------------------
 
 
@@ -182,9 +170,7 @@ def get_report(request: HttpRequest, report_id: str) -> dict[str, Any]:
     return detail(_access(request, report_id, Permission.VIEW_REPORT))
 
 
-@router.patch(
-    "/reports/{report_id}", response=ReportOut, summary="Change the credit (reporter) or assignee (team)"
-)
+@router.patch("/reports/{report_id}", response=ReportOut, summary="Change the credit (reporter) or assignee (team)")
 def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> dict[str, Any]:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.VIEW_REPORT)
@@ -195,9 +181,7 @@ def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> 
     if "assignee" in given:
         access.require(Permission.ASSIGN, "Only the project's team assigns reports (`assignee`).")
     if given & {"credit_name", "credit_consent"}:
-        access.require(
-            Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited (`credit_*`)."
-        )
+        access.require(Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited (`credit_*`).")
     if "assignee" in given:
         assignee = None
         if payload.assignee:
@@ -212,9 +196,7 @@ def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> 
     return detail(access)
 
 
-@router.post(
-    "/reports/{report_id}/transitions", response=ReportOut, summary="Move a report through the workflow"
-)
+@router.post("/reports/{report_id}/transitions", response=ReportOut, summary="Move a report through the workflow")
 def transition(request: HttpRequest, report_id: str, payload: TransitionIn) -> dict[str, Any]:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.REQUEST_TRANSITION)
@@ -225,7 +207,7 @@ def transition(request: HttpRequest, report_id: str, payload: TransitionIn) -> d
 
 
 def _message_out(message: Message, report: Report, team: set[int], guests: set[int], team_view: bool) -> dict:
-    role = _role_in(message.author_id, report, team, guests)
+    role = queries.role_of(message.author_id, report, team, guests)
     return {
         "id": message.public_id,
         "author": person(message.author, show_email=team_view, role=role),
@@ -256,12 +238,6 @@ def post_message(request: HttpRequest, report_id: str, payload: MessageIn) -> St
 
 
 # --- attachments -----------------------------------------------------------------------------------
-
-
-def clean_filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().strip(".")
-    return name[:255] or "attachment"
 
 
 def _attachment_out(attachment: Attachment, report: Report, team_view: bool) -> dict[str, Any]:
@@ -314,14 +290,7 @@ def download_attachment(request: HttpRequest, report_id: str, attachment_id: str
     attachment = queries.attachment(access, attachment_id)
     if attachment is None:
         raise NotFound
-    response = HttpResponse(actions.read_attachment(attachment), content_type="application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=attachment.filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Embargo-SHA256"] = attachment.sha256
-    return response
+    return attachment_response(attachment)
 
 
 # --- collaborators ---------------------------------------------------------------------------------
@@ -343,22 +312,19 @@ def list_collaborators(request: HttpRequest, report_id: str, page: Query[Page]) 
     )  # fmt: skip
 
 
-@router.post(
-    "/reports/{report_id}/collaborators", response={201: CollaboratorOut}, summary="Invite a collaborator"
-)
+@router.post("/reports/{report_id}/collaborators", response={201: CollaboratorOut}, summary="Invite a collaborator")
 def add_collaborator(request: HttpRequest, report_id: str, payload: CollaboratorIn) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.MANAGE_COLLABORATORS)
-    invitee = User.objects.filter(email=payload.email.strip().lower(), is_active=True).first()
-    if invitee is None:
-        raise invalid("email", "No account has this e-mail address; ask them to create one first.")
+    # Someone without an account is invited all the same; the grant takes effect once they verify the address.
+    invitee = do_find_or_add_contact(payload.email, acting_user=user)
+    if not invitee.is_active:
+        raise invalid("email", "This account is disabled.")
     grant = actions.do_add_collaborator(access, invitee, acting_user=user)
     return Status(201, _collaborator_out(grant, team_view=True))
 
 
-@router.delete(
-    "/reports/{report_id}/collaborators/{user_id}", response={204: None}, summary="Remove a collaborator"
-)
+@router.delete("/reports/{report_id}/collaborators/{user_id}", response={204: None}, summary="Remove a collaborator")
 def remove_collaborator(request: HttpRequest, report_id: str, user_id: str) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.MANAGE_COLLABORATORS)

@@ -16,9 +16,7 @@ class Report(SealedRecord):
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="reports")
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports", null=True
-    )
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports", null=True)
     state = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.RECEIVED)
     # Where a report waiting in needs_info returns when the reporter answers.
     state_before_needs_info = models.CharField(max_length=20, blank=True)
@@ -33,6 +31,9 @@ class Report(SealedRecord):
     reproduction = SealedTextField()
     impact = SealedTextField()
     severity_proposed = SealedTextField()
+
+    # The reporter's private links are bound to this number: bumping it revokes them all.
+    link_version = models.PositiveIntegerField(default=1)
 
     credit_name = models.CharField(max_length=200, blank=True)
     credit_consent = models.BooleanField(default=False)
@@ -64,9 +65,7 @@ class Message(SealedRecord):
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     body = SealedTextField()
     internal = models.BooleanField(default=False)
     # Which transition this message explains, if any ("acknowledged", "needs_info", …).
@@ -104,9 +103,7 @@ class Collaborator(models.Model):
     """Someone invited to one report (e.g. an upstream author); sees that report only."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="collaborators")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q, QuerySet
 
 from embargo.accounts.access import Permission, ReportAccess, restrict_reports
@@ -16,10 +18,17 @@ REPORT_RELATED = ("project", "data_key", "reporter", "assignee", "duplicate_of")
 
 
 def project_inbox(
-    project: Project, *, state: State | None = None, assignee: User | None = None
+    project: Project,
+    *,
+    state: State | None = None,
+    assignee: User | None = None,
+    overdue_at: dt.datetime | None = None,
 ) -> QuerySet[Report]:
-    """The team's list of a project's reports. The caller has checked LIST_PROJECT_REPORTS."""
+    """The team's list of a project's reports. The caller has checked LIST_PROJECT_REPORTS.
+    `overdue_at`: only reports whose nearest running clock was due before that moment."""
     reports = Report.objects.filter(project=project).select_related(*REPORT_RELATED)
+    if overdue_at is not None:
+        reports = reports.filter(next_due_at__lt=overdue_at)
     if state is not None:
         reports = reports.filter(state=state)
     if assignee is not None:
@@ -70,3 +79,16 @@ def people_of(report: Report) -> tuple[set[int], set[int]]:
 
 def team_member_by_email(project: Project, email: str) -> User | None:
     return User.objects.filter(Q(email=email.strip().lower()), memberships__project=project).first()
+
+
+def role_of(user_id: int | None, report: Report, team: set[int], guests: set[int]) -> str | None:
+    """What the author of a message is to the report, for labelling the thread."""
+    if user_id is None:
+        return None
+    if user_id in team:
+        return "team"
+    if user_id == report.reporter_id:
+        return "reporter"
+    if user_id in guests:
+        return "collaborator"
+    return None

@@ -1,9 +1,8 @@
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from embargo.projects.models import Project
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(
-        "Embargo: coordinated vulnerability disclosure. The HTTP API is at /api/v1 "
-        "(its OpenAPI document: /api/v1/openapi.json).\n",
-        content_type="text/plain; charset=utf-8",
-    )
+    return render(request, "web/home.html", {"projects": Project.objects.order_by("name")})

@@ -1,0 +1,78 @@
+"""Rendering an outbox row into an e-mail and handing it to SMTP, or to a `.eml` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.template.loader import render_to_string
+
+from embargo.notifications.models import OutboxMessage
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def render(row: OutboxMessage) -> EmailMessage:
+    context = dict(row.context)
+    subject = " ".join(render_to_string(f"email/{row.template}/subject.txt", context).split())
+    body = render_to_string(f"email/{row.template}/body.txt", context).strip() + "\n"
+    headers = {
+        "Message-ID": row.message_id,
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    if row.thread_id:
+        headers.update({"In-Reply-To": row.thread_id, "References": row.thread_id})
+    return EmailMessage(subject, body, settings.EMBARGO_MAIL_FROM, [row.to_email], headers=headers)
+
+
+def smtp_connection(url: str) -> BaseEmailBackend:
+    """`smtp://user:pass@host:587?starttls=true` or `smtps://…:465`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise DeliveryError(f"EMBARGO_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}://")
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    return SmtpBackend(
+        alias="embargo",
+        host=parts.hostname or "localhost",
+        port=parts.port or (465 if parts.scheme == "smtps" else 25),
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_ssl=parts.scheme == "smtps",
+        use_tls=query.get("starttls") in ("1", "true", "yes"),
+        timeout=float(query.get("timeout", "30")),
+    )
+
+
+def mail_dir() -> Path:
+    return Path(settings.EMBARGO_DATA_DIR) / "mail"
+
+
+def write_eml(row: OutboxMessage, message: EmailMessage) -> Path:
+    folder = mail_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{row.created_at:%Y%m%dT%H%M%S}-{row.public_id}.eml"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(message.message().as_bytes())
+    return path
+
+
+def deliver(row: OutboxMessage, connection: BaseEmailBackend | None) -> None:
+    message = render(row)
+    if connection is None:
+        write_eml(row, message)
+        return
+    try:
+        sent = connection.send_messages([message])
+    except Exception as e:
+        raise DeliveryError(f"{type(e).__name__}: {e}") from e
+    if sent != 1:
+        raise DeliveryError("the SMTP server accepted no recipient")

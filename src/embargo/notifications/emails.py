@@ -1,0 +1,60 @@
+"""Every e-mail Embargo sends, declared once: its name, whether a person may turn it off, and the
+context its templates get (`templates/email/<name>/subject.txt` and `body.txt`).
+
+The rule of DESIGN.md "Secrets in e-mail": an e-mail says what happened and links to the report. It never
+carries report text — not the title, not a message, not a file name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmailKind:
+    name: str
+    # Essential e-mails cannot be turned off: account mail, the receipt with a private link, questions to the
+    # reporter (the policy waits on their answer) and invitations.
+    essential: bool
+    description: str
+
+
+EMAILS: dict[str, EmailKind] = {
+    k.name: k
+    for k in (
+        EmailKind("verify_email", True, "confirm an e-mail address"),
+        EmailKind("password_reset", True, "a link to choose a new password"),
+        EmailKind("report_receipt", True, "to the reporter: we received your report"),
+        EmailKind("report_received_team", False, "to the team: a new report arrived"),
+        EmailKind("report_question", True, "to the reporter: the team asks for more information"),
+        EmailKind("report_state_changed", False, "to the reporter and collaborators: the report moved on"),
+        EmailKind("report_message", False, "to participants: a new message is waiting"),
+        EmailKind("report_assigned", False, "to a team member: a report was assigned to you"),
+        EmailKind("collaborator_invited", True, "to a collaborator: you were invited to a report"),
+    )
+}
+
+# What the reporter reads about each state, and what happens next (no report text).
+STATE_NEWS: dict[str, tuple[str, str]] = {
+    "received": ("received", "The team will answer within the time its policy promises."),
+    "acknowledged": (
+        "acknowledged by the team",
+        "The team is reproducing the problem and will keep you informed.",
+    ),
+    "needs_info": (
+        "waiting for your answer",
+        "The team asked you a question; your answer restarts its work.",
+    ),
+    "confirmed": ("confirmed", "The team reproduced the problem and is preparing a fix."),
+    "fix_ready": (
+        "fixed (privately)",
+        "A fix exists; the team may ask you to confirm that it works for you.",
+    ),
+    "scheduled": ("scheduled for release", "A release date is set; packagers were told under embargo."),
+    "published": ("published", "The fix and the advisory are public. Thank you."),
+    "rejected": ("closed as not a vulnerability", "The team explains why in the report's thread."),
+    "duplicate": (
+        "closed as a duplicate",
+        "Another report describes the same problem; the team handles it there.",
+    ),
+    "withdrawn": ("withdrawn", "The report is closed at the reporter's request."),
+}

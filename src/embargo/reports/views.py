@@ -1,0 +1,234 @@
+"""The report pages: "my reports", one report (for participants, or the reporter's private link), and
+attachment downloads. Each form on the report page posts back to it with an `action`; a view parses,
+calls one action, and redirects (or shows the form again with its error and the text kept)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from embargo.accounts.access import Forbidden, NotFound, Permission, ReportAccess, access_report_by_id, signed_in_user
+from embargo.accounts.actions import do_find_or_add_contact
+from embargo.domain import workflow
+from embargo.domain.workflow import Actor, State, TransitionRefused
+from embargo.errors import ActionError
+from embargo.notifications.emails import STATE_NEWS
+from embargo.projects.models import Membership
+from embargo.reports import actions, links, queries
+from embargo.reports.forms import MessageForm
+from embargo.reports.http import attachment_response, clean_filename
+from embargo.reports.models import Report
+
+REQUIRES_COMMENT = {
+    (m.source, m.target) for m in workflow.MOVES if m.requires_comment
+}  # which buttons must carry a message to the reporter
+
+
+@login_required
+@require_GET
+def my_reports(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    reports = list(queries.reports_of_reporter(user).order_by("-created_at", "-id")[:200])
+    rows = [(r, STATE_NEWS.get(r.state, (r.state, ""))[1]) for r in reports]
+    return render(request, "reports/mine.html", {"rows": rows})
+
+
+def _resolve(request: HttpRequest, report_id: str, token: str | None) -> tuple[ReportAccess, str] | HttpResponse:
+    """The viewer's access to the report, from their session or from the reporter's private link."""
+    if token is not None:
+        report = (
+            Report.objects.select_related(*queries.REPORT_RELATED, "project__policy")
+            .filter(public_id=report_id)
+            .first()
+        )
+        if report is None or report.reporter is None or not links.is_valid(report, token):
+            raise Http404
+        # The link stands for the reporter and nobody else, whatever else that person may be.
+        return ReportAccess(report, report.reporter, frozenset({Actor.REPORTER})), links.private_path(report)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        access = access_report_by_id(signed_in_user(request), report_id, Permission.VIEW_REPORT)
+    except NotFound:
+        raise Http404 from None
+    return access, f"/reports/{access.report.public_id}/"
+
+
+Handler = Callable[[HttpRequest, ReportAccess], str]
+
+
+def _post_message(request: HttpRequest, access: ReportAccess) -> str:
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        raise ActionError(" ".join(str(e) for errors in form.errors.values() for e in errors), field="body")
+    actions.do_post_message(
+        access,
+        form.cleaned_data["body"],
+        internal=bool(form.cleaned_data.get("internal")),
+        acting_user=access.user,
+    )
+    return "Your message is in the thread."
+
+
+def _transition(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_transition(
+        access,
+        request.POST.get("to", ""),
+        comment=request.POST.get("comment", ""),
+        duplicate_of=request.POST.get("duplicate_of") or None,
+        acting_user=access.user,
+    )
+    return f"The report is now {access.report.state.replace('_', ' ')}."
+
+
+def _attach(request: HttpRequest, access: ReportAccess) -> str:
+    from django.conf import settings
+
+    upload = request.FILES.get("file")
+    if not isinstance(upload, UploadedFile):
+        raise ActionError("Choose a file to attach.", field="file")
+    if upload.size is None or upload.size > settings.EMBARGO_MAX_ATTACHMENT_BYTES:
+        raise ActionError(f"An attachment is at most {settings.EMBARGO_MAX_ATTACHMENT_BYTES} bytes.", field="file")
+    actions.do_add_attachment(
+        access,
+        filename=clean_filename(upload.name or ""),
+        content_type=(upload.content_type or "application/octet-stream")[:200],
+        content=upload.read(),
+        acting_user=access.user,
+    )
+    return "The file is attached."
+
+
+def _credit(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_change_credit(
+        access,
+        credit_name=request.POST.get("credit_name", "")[:200],
+        credit_consent=request.POST.get("credit_consent") == "on",
+        acting_user=access.user,
+    )
+    return "Your credit is saved."
+
+
+def _assign(request: HttpRequest, access: ReportAccess) -> str:
+    access.require(Permission.ASSIGN)
+    wanted = request.POST.get("assignee") or ""
+    assignee = None
+    if wanted:
+        membership = (
+            Membership.objects.filter(project=access.report.project, user__public_id=wanted)
+            .select_related("user")
+            .first()
+        )
+        if membership is None:
+            raise ActionError("Choose a member of the team.", field="assignee")
+        assignee = membership.user
+    actions.do_assign(access, assignee, acting_user=access.user)
+    return "Assignment saved."
+
+
+def _invite(request: HttpRequest, access: ReportAccess) -> str:
+    access.require(Permission.MANAGE_COLLABORATORS)
+    guest = do_find_or_add_contact(request.POST.get("email", ""), acting_user=access.user)
+    actions.do_add_collaborator(access, guest, acting_user=access.user)
+    return f"{guest.email} is invited to this report."
+
+
+def _uninvite(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_remove_collaborator(access, request.POST.get("user_id", ""), acting_user=access.user)
+    return "The collaborator no longer sees this report."
+
+
+def _revoke_links(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_revoke_reporter_links(access, acting_user=access.user)
+    return "Every private link of this report's reporter stopped working. Send them a new one when needed."
+
+
+HANDLERS: dict[str, Handler] = {
+    "message": _post_message,
+    "transition": _transition,
+    "attach": _attach,
+    "credit": _credit,
+    "assign": _assign,
+    "invite": _invite,
+    "uninvite": _uninvite,
+    "revoke_links": _revoke_links,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def report_page(request: HttpRequest, report_id: str, token: str | None = None) -> HttpResponse:
+    resolved = _resolve(request, report_id, token)
+    if isinstance(resolved, HttpResponse):
+        return resolved
+    access, base = resolved
+    error: dict[str, str] | None = None
+    if request.method == "POST":
+        handler = HANDLERS.get(request.POST.get("action", ""))
+        if handler is None:
+            raise Http404
+        try:
+            done = handler(request, access)
+        except (ActionError, TransitionRefused, Forbidden) as e:
+            error = {"action": request.POST.get("action", ""), "message": getattr(e, "message", str(e))}
+        else:
+            messages.success(request, done)
+            return redirect(base)
+    return render(request, "reports/report.html", _page_context(access, base, error, request.POST if error else None))
+
+
+def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None, posted: Any) -> dict[str, Any]:
+    report = access.report
+    team, guests = queries.people_of(report)
+    thread = list(queries.thread(access).order_by("created_at", "id"))
+    roles = {m.pk: queries.role_of(m.author_id, report, team, guests) for m in thread}
+    can_transition = access.can(Permission.REQUEST_TRANSITION)
+    targets = (
+        workflow.allowed_targets(State(report.state), access.actors, requestable_only=True) if can_transition else []
+    )
+    return {
+        "report": report,
+        "access": access,
+        "base": base,
+        "is_team": access.is_team,
+        "is_reporter": access.is_reporter,
+        "via_link": base.startswith("/r/"),
+        "thread": [(m, roles[m.pk]) for m in thread],
+        "attachments": list(queries.attachments(access).order_by("created_at", "id")),
+        "collaborators": list(queries.collaborators(access).order_by("created_at", "id")),
+        "events": list(queries.timeline(access).order_by("id")),
+        "targets": [(t, (State(report.state), t) in REQUIRES_COMMENT) for t in targets],
+        "members": (
+            [
+                m.user
+                for m in Membership.objects.filter(project=report.project)
+                .select_related("user")
+                .order_by("user__email")
+            ]
+            if access.is_team
+            else []
+        ),
+        "next_step": STATE_NEWS.get(report.state, ("", ""))[1],
+        "error": error,
+        "posted": posted,
+        "policy": report.project.policy,
+    }
+
+
+@require_GET
+def download(request: HttpRequest, report_id: str, attachment_id: str, token: str | None = None) -> HttpResponse:
+    resolved = _resolve(request, report_id, token)
+    if isinstance(resolved, HttpResponse):
+        return resolved
+    access, _ = resolved
+    attachment = queries.attachment(access, attachment_id)
+    if attachment is None:
+        raise Http404
+    return attachment_response(attachment)

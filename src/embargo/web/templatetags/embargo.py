@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from embargo import clock
+from embargo.web import markdown as md
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    return mark_safe(md.render(text))  # noqa: S308 - sanitised by nh3 in md.render
+
+
+@register.filter
+def span(delta: dt.timedelta | None) -> str:
+    """A duration as a person says it: '3 d 4 h', '5 h 10 min', '12 min'."""
+    if delta is None:
+        return ""
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def until(moment: dt.datetime | None) -> dt.timedelta | None:
+    return moment - clock.now() if moment else None
+
+
+@register.filter
+def since(moment: dt.datetime | None) -> dt.timedelta | None:
+    return clock.now() - moment if moment else None
+
+
+@register.filter
+def is_past(moment: dt.datetime | None) -> bool:
+    return bool(moment and moment <= clock.now())
+
+
+@register.filter
+def state_label(state: str) -> str:
+    return state.replace("_", " ")
+
+
+EVENT_LABELS = {
+    "report:created": "sent the report",
+    "report:transitioned": "moved it to",
+    "report:assigned": "changed the assignee",
+    "report:credit_changed": "changed the credit",
+    "report:links_revoked": "revoked the reporter's private links",
+    "message:posted": "wrote a message",
+    "attachment:added": "attached a file",
+    "collaborator:added": "invited a collaborator",
+    "collaborator:removed": "removed a collaborator",
+}
+
+
+@register.filter
+def event_label(tag: str) -> str:
+    return EVENT_LABELS.get(tag, tag)

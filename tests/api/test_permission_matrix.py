@@ -1,0 +1,213 @@
+"""Who may call which route of the API, as one table read from the URL configuration.
+
+Every served (method, path) must have a rule here, so a new route without one fails. For each route and
+each kind of caller, the allowed ones succeed; the others get 404 (401 when anonymous, 403 when they see
+the report but a field is not theirs to change), learn nothing of the report and change nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from embargo.api import api
+from embargo.audit.models import Event
+from embargo.reports.models import Attachment, Collaborator, Message, Report
+from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, submit
+
+pytestmark = pytest.mark.django_db
+
+INTERNAL_NOTE = "Kiwi-9001: internal note, the fix needs a new urllib3"
+PUBLIC_ANSWER = "Thanks, we reproduced it (Lemur-4410)."
+ATTACHMENT = b"Axolotl-2207 proof of concept"
+SECRETS = (SECRET_TITLE, SECRET_TEXT, INTERNAL_NOTE, PUBLIC_ANSWER, ATTACHMENT.decode())
+
+ROLES = ("anonymous", "outsider", "stranger", "reporter", "collaborator", "maintainer", "owner")
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+TEAM = frozenset({"maintainer", "owner"})
+PARTICIPANTS = TEAM | {"reporter", "collaborator"}  # everyone who sees the report
+
+Request = Callable[[str], dict[str, Any]]  # the caller's role -> keyword arguments of Api.call
+
+
+def nothing(role: str) -> dict[str, Any]:
+    return {}
+
+
+def send(body: dict[str, Any]) -> Request:
+    return lambda role: {"body": body}
+
+
+def credit_or_assignee(role: str) -> dict[str, Any]:
+    """A change that is the caller's to make if anyone's: the reporter's credit, or the team's assignee."""
+    body = {"assignee": "maintainer@example.org"} if role in TEAM else {"credit_name": "Ada L."}
+    return {"body": body}
+
+
+def withdraw_or_acknowledge(role: str) -> dict[str, Any]:
+    body = {"to": "withdrawn"} if role == "reporter" else {"to": "acknowledged", "comment": "ok"}
+    return {"body": body}
+
+
+def upload(role: str) -> dict[str, Any]:
+    return {"files": {"file": SimpleUploadedFile("more.txt", b"more", content_type="text/plain")}}
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    request: Request = nothing
+    # The answer to a participant who sees the report but may not do this: 404 when the route itself
+    # needs the permission, 403 when only a field of the request does.
+    refused: int = 404
+
+
+REPORT = "/api/v1/reports/{report_id}"
+RULES: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/projects/{slug}/reports"): Rule(
+        SIGNED_IN, send({"title": "Another one", "description": "More."})
+    ),
+    ("GET", "/api/v1/projects/{slug}/reports"): Rule(TEAM),
+    ("GET", "/api/v1/reports/mine"): Rule(SIGNED_IN),
+    ("GET", REPORT): Rule(PARTICIPANTS),
+    ("PATCH", REPORT): Rule(PARTICIPANTS - {"collaborator"}, credit_or_assignee, refused=403),
+    ("POST", REPORT + "/transitions"): Rule(TEAM | {"reporter"}, withdraw_or_acknowledge),
+    ("GET", REPORT + "/messages"): Rule(PARTICIPANTS),
+    ("POST", REPORT + "/messages"): Rule(PARTICIPANTS, send({"body": "One more thing."})),
+    ("GET", REPORT + "/attachments"): Rule(PARTICIPANTS),
+    ("POST", REPORT + "/attachments"): Rule(PARTICIPANTS, upload),
+    ("GET", REPORT + "/attachments/{attachment_id}"): Rule(PARTICIPANTS),
+    ("GET", REPORT + "/collaborators"): Rule(PARTICIPANTS),
+    ("POST", REPORT + "/collaborators"): Rule(TEAM, send({"email": "stranger@example.org"})),
+    ("DELETE", REPORT + "/collaborators/{user_id}"): Rule(TEAM),
+    ("GET", REPORT + "/events"): Rule(PARTICIPANTS),
+}
+
+# Not routes: the OpenAPI document is public by design, and ninja's placeholder at the API's base URL
+# answers 404 to everything (asserted below).
+NOT_ROUTES = {"openapi-json": "/api/v1/openapi.json", "api-root": "/api/v1/"}
+
+
+def _api_paths(patterns: list[URLPattern | URLResolver], prefix: str = "/") -> Iterator[str]:
+    """The API's path templates in the URL configuration, `<report_id>` written `{report_id}`."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _api_paths(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif prefix.startswith("/api/") and pattern.name not in NOT_ROUTES:
+            yield re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", prefix + str(pattern.pattern))
+
+
+def served_routes() -> set[tuple[str, str]]:
+    """(METHOD, path template) of every route the URL configuration serves. The methods come from the
+    route itself: asked with a method it does not take (OPTIONS), it answers 405 naming the ones it does."""
+    routes = set()
+    for template in set(_api_paths(get_resolver().url_patterns)):
+        probe = Api().call("OPTIONS", re.sub(r"\{\w+\}", "x", template))
+        assert probe.status == 405, f"OPTIONS {template} is served: give it a rule"
+        routes |= {(method.strip(), template) for method in probe.headers["Allow"].split(",")}
+    return routes
+
+
+def test_every_served_route_has_a_rule() -> None:
+    assert served_routes() == set(RULES)
+
+
+def test_the_api_document_lists_exactly_the_served_routes() -> None:
+    paths = api.get_openapi_schema()["paths"]
+    assert {(m.upper(), path) for path, ops in paths.items() for m in ops} == set(RULES)
+
+
+def test_the_api_base_url_serves_nothing() -> None:
+    for method in ("GET", "POST"):
+        assert Api().call(method, NOT_ROUTES["api-root"]).status == 404
+
+
+@dataclass
+class Scenario:
+    """A report by the reporter, with a collaborator, an internal note, an answer and an attachment."""
+
+    apis: dict[str, Api]
+    params: dict[str, str]
+
+    @classmethod
+    def build(cls, team: dict[str, Api]) -> Scenario:
+        report_id = submit(team["reporter"])["id"]
+        base = f"/api/v1/reports/{report_id}"
+        grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
+        assert grant.status == 201, grant.text
+        for body, internal in ((INTERNAL_NOTE, True), (PUBLIC_ANSWER, False)):
+            posted = team["maintainer"].post(f"{base}/messages", {"body": body, "internal": internal})
+            assert posted.status == 201, posted.text
+        attached = team["reporter"].post(
+            f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", ATTACHMENT)}
+        )
+        assert attached.status == 201, attached.text
+        params = {
+            "slug": "requests",
+            "report_id": report_id,
+            "attachment_id": attached.json["id"],
+            "user_id": grant.json["user"]["id"],
+        }
+        return cls(apis={**team, "anonymous": Api()}, params=params)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a refused request must leave as it was."""
+        report = Report.objects.get(public_id=self.params["report_id"])
+        return {
+            "reports": Report.objects.count(),
+            "state": report.state,
+            "credit_name": report.credit_name,
+            "assignee": report.assignee_id,
+            "updated_at": report.updated_at,
+            "messages": Message.objects.count(),
+            "attachments": Attachment.objects.count(),
+            "collaborators": Collaborator.objects.count(),
+            "events": Event.objects.count(),
+        }
+
+
+def expected_status(rule: Rule, role: str) -> int | None:
+    """None for success (any 2xx); else the refusal's status."""
+    if role in rule.allowed:
+        return None
+    if role == "anonymous":
+        return 401
+    if role in PARTICIPANTS:
+        return rule.refused
+    return 404
+
+
+ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+CASES = [
+    pytest.param(method, path, role, id=f"{method} {path} as {role}") for (method, path) in RULES for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("method", "path", "role"), CASES)
+def test_permission_matrix(team: dict[str, Api], method: str, path: str, role: str) -> None:
+    rule = RULES[method, path]
+    scenario = Scenario.build(team)
+    before = scenario.snapshot()
+
+    response = scenario.apis[role].call(method, path.format(**scenario.params), **rule.request(role))
+
+    status = expected_status(rule, role)
+    if status is None:
+        assert 200 <= response.status < 300, response.text
+        if role not in TEAM:
+            assert INTERNAL_NOTE not in response.text
+        if path == "/api/v1/reports/mine":
+            assert (SECRET_TITLE in response.text) == (role == "reporter")
+        return
+    assert response.status == status, response.text
+    assert set(response.json) == {"error"}
+    assert response.json["error"]["code"] == ERROR_CODES[status]
+    assert isinstance(response.json["error"]["message"], str)
+    for secret in SECRETS:
+        assert secret not in response.text
+    assert scenario.snapshot() == before
