@@ -431,3 +431,17 @@ def test_lists_cost_the_same_queries_for_3_and_30_items(team: dict[str, Api], pa
         viewer = team["reporter"] if "mine" in concrete else team["owner"]
         counts.append(_count_queries(viewer, concrete))
     assert counts[0] == counts[1]
+
+
+def test_report_pages_are_never_cached(team: dict[str, Api]) -> None:
+    from django.test import Client
+
+    from embargo.accounts.models import User
+
+    rid = submit(team["reporter"])["id"]
+    client = Client()
+    client.force_login(User.objects.get(email="maintainer@example.org"))
+    for path in (f"/reports/{rid}/", "/projects/requests/inbox/", "/reports/"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], path

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from embargo.accounts import actions
@@ -61,6 +62,7 @@ def verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     return redirect("my-reports" if request.user.is_authenticated else "login")
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:

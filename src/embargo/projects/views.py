@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from embargo import clock
@@ -41,6 +42,7 @@ def project_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "projects/project.html", {"project": project, "policy": project.policy, "form": form})
 
 
+@never_cache
 @login_required
 def inbox(request: HttpRequest, slug: str) -> HttpResponse:
     try:

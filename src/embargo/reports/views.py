@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from embargo.accounts.access import Forbidden, NotFound, Permission, ReportAccess, access_report_by_id, signed_in_user
@@ -32,6 +33,7 @@ REQUIRES_COMMENT = {
 }  # which buttons must carry a message to the reporter
 
 
+@never_cache
 @login_required
 @require_GET
 def my_reports(request: HttpRequest) -> HttpResponse:
@@ -163,6 +165,8 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+# Report pages hold unpublished vulnerabilities: no browser or proxy may keep a copy.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def report_page(request: HttpRequest, report_id: str, token: str | None = None) -> HttpResponse:
     resolved = _resolve(request, report_id, token)

@@ -1,0 +1,295 @@
+"""Who may open which page and use which form of the report page, as one table read from the URL configuration.
+
+Every named page outside the API must have a rule here, and so must every `action` the report page takes, so
+a new one without a rule fails. For each page and each kind of visitor, the allowed ones succeed; the others
+are sent to log in (anonymous, on pages behind a login), get 404 and learn nothing of the report, or — when
+they see the report but the form is not theirs — get the report page again with the error; none changes
+anything. The reporter's private link (`/r/<id>/<token>/`) stands for the reporter, and only while valid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from embargo.accounts.access import Permission, access_report_by_id
+from embargo.accounts.models import User
+from embargo.accounts.verification import verification_tokens
+from embargo.audit.models import Event
+from embargo.reports import links
+from embargo.reports.actions import do_revoke_reporter_links
+from embargo.reports.models import Attachment, Collaborator, Message, Report
+from embargo.reports.views import HANDLERS
+from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, submit
+
+pytestmark = pytest.mark.django_db
+
+INTERNAL_NOTE = "Kiwi-9001: internal note, the fix needs a new urllib3"
+PUBLIC_ANSWER = "Thanks, we reproduced it (Lemur-4410)."
+ATTACHMENT = b"Axolotl-2207 proof of concept"
+SECRETS = (SECRET_TITLE, SECRET_TEXT, INTERNAL_NOTE, PUBLIC_ANSWER, ATTACHMENT.decode())
+
+ROLES = ("anonymous", "outsider", "stranger", "reporter", "collaborator", "maintainer", "owner")
+REPORT_ROLES = (*ROLES, "link", "revoked_link")  # plus the reporter's private link, valid or revoked
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+TEAM = frozenset({"maintainer", "owner"})
+PARTICIPANTS = TEAM | {"reporter", "collaborator"}
+SEES_REPORT = PARTICIPANTS | {"link"}
+REPORTER = frozenset({"reporter", "link"})  # in person or by private link
+
+Data = Callable[[str, dict[str, str]], dict[str, Any]]  # (role, scenario params) -> POST data
+
+
+def nothing(role: str, params: dict[str, str]) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Rule:
+    path: str  # formatted with the scenario's params, some of which depend on the role
+    allowed: frozenset[str]  # answered `status`; the others are refused
+    roles: tuple[str, ...] = ROLES
+    method: str = "GET"
+    status: int = 200
+    goes_to: str = ""  # where an allowed request is redirected to (formatted like `path`)
+    login: bool = True  # a refused anonymous visitor is sent to log in (else: 404)
+    shows: frozenset[str] = frozenset()  # roles whose page lists the report (by its title)
+    thread: bool = False  # a 200 answer is the report page with its conversation
+    error_for: frozenset[str] = frozenset()  # refused roles shown the page again with the form's error
+    data: Data = nothing
+    changes: str = ""  # what an allowed POST changes (a key of Scenario.snapshot)
+
+
+REPORT, LINK = "/reports/{report_id}/", "{link}"
+PAGE_RULES: dict[str, Rule] = {
+    "home": Rule("/", EVERYONE),
+    "project": Rule("/projects/{slug}/", EVERYONE),
+    "signup": Rule("/account/signup/", EVERYONE),
+    "verify-email": Rule("/account/verify/{uid}/{verify_token}/", EVERYONE),  # a GET only asks to confirm
+    "login": Rule("/account/login/", EVERYONE),
+    "logout": Rule("/account/logout/", EVERYONE, method="POST", status=302, goes_to="/"),  # GET: 405
+    "reset": Rule("/account/reset/", EVERYONE),
+    "reset-sent": Rule("/account/reset/sent/", EVERYONE),
+    "reset-confirm": Rule(
+        "/account/reset/{uid}/{reset_token}/", EVERYONE, status=302, goes_to="/account/reset/{uid}/set-password/"
+    ),
+    "account": Rule("/account/", SIGNED_IN),
+    "my-reports": Rule("/reports/", SIGNED_IN, shows=frozenset({"reporter"})),
+    "inbox": Rule("/projects/{slug}/inbox/", TEAM, shows=TEAM),
+    "report": Rule(REPORT, PARTICIPANTS, thread=True),
+    "download": Rule(REPORT + "attachments/{attachment_id}/", PARTICIPANTS),
+    "report-link": Rule(LINK, frozenset({"link"}), REPORT_ROLES, login=False, thread=True),
+    "download-link": Rule(LINK + "attachments/{attachment_id}/", frozenset({"link"}), REPORT_ROLES, login=False),
+}
+
+
+def action(allowed: frozenset[str], changes: str, data: Data) -> Rule:
+    """A form of the report page, posted to the page as the role reaches it (by session or by link)."""
+    return Rule(
+        "{page}",
+        allowed,
+        REPORT_ROLES,
+        method="POST",
+        status=302,
+        goes_to="{page}",
+        thread=True,
+        error_for=SEES_REPORT - allowed,
+        data=data,
+        changes=changes,
+    )
+
+
+def upload(role: str, params: dict[str, str]) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("more.txt", b"more", content_type="text/plain")}
+
+
+def withdraw_or_acknowledge(role: str, params: dict[str, str]) -> dict[str, Any]:
+    return {"to": "withdrawn"} if role in REPORTER else {"to": "acknowledged", "comment": "We are on it."}
+
+
+ACTION_RULES: dict[str, Rule] = {
+    "message": action(SEES_REPORT, "messages", lambda role, p: {"body": "One more thing."}),
+    "attach": action(SEES_REPORT, "attachments", upload),
+    "credit": action(REPORTER, "credit_name", lambda role, p: {"credit_name": "Ada L.", "credit_consent": "on"}),
+    "transition": action(TEAM | REPORTER, "state", withdraw_or_acknowledge),
+    "assign": action(TEAM, "assignee", lambda role, p: {"assignee": p["maintainer_id"]}),
+    "invite": action(TEAM, "collaborators", lambda role, p: {"email": "stranger@example.org"}),
+    "uninvite": action(TEAM, "collaborators", lambda role, p: {"user_id": p["collaborator_id"]}),
+    "revoke_links": action(TEAM, "link_version", nothing),
+}
+
+
+def _page_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str | None]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(("api/", "static/")):
+            continue
+        if isinstance(pattern, URLResolver):
+            yield from _page_names(pattern.url_patterns, route)
+        else:
+            yield pattern.name
+
+
+def test_every_page_has_a_rule() -> None:
+    names = list(_page_names(get_resolver().url_patterns))
+    assert len(names) == len(set(names)), "two pages share a name"
+    assert set(names) == set(PAGE_RULES)
+
+
+def test_every_action_of_the_report_page_has_a_rule() -> None:
+    assert set(HANDLERS) == set(ACTION_RULES)
+
+
+@dataclass
+class Scenario:
+    """A report by the reporter, with a collaborator, an internal note, an answer and an attachment; and a
+    browser for the role: signed in, or anonymous with the reporter's private link (revoked for
+    `revoked_link`, forged for everyone else)."""
+
+    client: Client
+    params: dict[str, str]
+
+    @classmethod
+    def build(cls, team: dict[str, Api], role: str) -> Scenario:
+        report_id = submit(team["reporter"])["id"]
+        base = f"/api/v1/reports/{report_id}"
+        grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
+        assert grant.status == 201, grant.text
+        for body, internal in ((INTERNAL_NOTE, True), (PUBLIC_ANSWER, False)):
+            posted = team["maintainer"].post(f"{base}/messages", {"body": body, "internal": internal})
+            assert posted.status == 201, posted.text
+        attached = team["reporter"].post(
+            f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", ATTACHMENT)}
+        )
+        assert attached.status == 201, attached.text
+
+        users = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@example.org")}
+        report = Report.objects.get(public_id=report_id)
+        link = links.private_path(report) if role in ("link", "revoked_link") else f"/r/{report_id}/{'0' * 32}/"
+        if role == "revoked_link":
+            owner = users["owner"]
+            do_revoke_reporter_links(access_report_by_id(owner, report_id, Permission.VIEW_REPORT), acting_user=owner)
+            assert links.private_path(Report.objects.get(pk=report.pk)) != link
+        client = Client()
+        if role in SIGNED_IN:
+            client.force_login(users[role])
+        reporter = users["reporter"]
+        params = {
+            "slug": "requests",
+            "report_id": report_id,
+            "attachment_id": attached.json["id"],
+            "link": link,
+            "page": link if role in ("link", "revoked_link") else REPORT.format(report_id=report_id),
+            "uid": urlsafe_base64_encode(force_bytes(reporter.pk)),
+            "verify_token": verification_tokens.make_token(reporter),
+            "reset_token": default_token_generator.make_token(reporter),
+            "maintainer_id": users["maintainer"].public_id,
+            "collaborator_id": grant.json["user"]["id"],
+        }
+        return cls(client=client, params=params)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a refused request (or any GET) must leave as it was."""
+        report = Report.objects.get(public_id=self.params["report_id"])
+        return {
+            "users": User.objects.count(),
+            "reports": Report.objects.count(),
+            "state": report.state,
+            "credit_name": report.credit_name,
+            "credit_consent": report.credit_consent,
+            "assignee": report.assignee_id,
+            "link_version": report.link_version,
+            "updated_at": report.updated_at,
+            "messages": Message.objects.count(),
+            "attachments": Attachment.objects.count(),
+            "collaborators": Collaborator.objects.count(),
+            "events": Event.objects.count(),
+        }
+
+
+def outcome(rule: Rule, role: str) -> str:
+    if role in rule.allowed:
+        return "allowed"
+    if role in rule.error_for:
+        return "error"
+    if role == "anonymous" and rule.login:
+        return "login"
+    return "not found"
+
+
+CASES = [
+    *(
+        pytest.param(rule, {}, role, id=f"{rule.method} {name} as {role}")
+        for name, rule in PAGE_RULES.items()
+        for role in rule.roles
+    ),
+    *(
+        pytest.param(rule, {"action": name}, role, id=f"POST report action={name} as {role}")
+        for name, rule in ACTION_RULES.items()
+        for role in rule.roles
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "form", "role"), CASES)
+def test_page_permissions(team: dict[str, Api], rule: Rule, form: dict[str, str], role: str) -> None:
+    scenario = Scenario.build(team, role)
+    params = scenario.params
+    path = rule.path.format(**params)
+    before = scenario.snapshot()
+
+    if rule.method == "GET":
+        response = scenario.client.get(path)
+    else:
+        response = scenario.client.post(path, {**form, **rule.data(role, params)})
+    body = response.content.decode("utf-8", "replace")
+    after = scenario.snapshot()
+
+    expected = outcome(rule, role)
+    if expected == "allowed":
+        assert response.status_code == rule.status, body
+        if rule.goes_to:
+            assert response["Location"] == rule.goes_to.format(**params)
+        if rule.changes:
+            assert after[rule.changes] != before[rule.changes]
+        else:
+            assert after == before
+        if rule.path.endswith("attachments/{attachment_id}/"):
+            assert response.content == ATTACHMENT
+    elif expected == "error":
+        assert response.status_code == 200, body
+        assert 'id="error"' in body
+        assert after == before
+    elif expected == "login":
+        assert response.status_code == 302, body
+        assert response["Location"] == f"/account/login/?next={path}"
+        assert after == before
+    else:
+        assert response.status_code == 404, body
+        for secret in SECRETS:
+            assert secret not in body
+        assert after == before
+
+    if response.status_code == 200 and not rule.path.endswith("attachments/{attachment_id}/"):
+        assert (SECRET_TITLE in body) == (rule.thread or role in rule.shows)
+        assert (INTERNAL_NOTE in body) == (rule.thread and role in TEAM)
+        if rule.thread:
+            assert SECRET_TEXT in body
+            assert PUBLIC_ANSWER in body
+
+
+def test_an_unknown_action_is_not_found(team: dict[str, Api]) -> None:
+    scenario = Scenario.build(team, "owner")
+    before = scenario.snapshot()
+    response = scenario.client.post(scenario.params["page"], {"action": "delete"})
+    assert response.status_code == 404
+    assert scenario.snapshot() == before
