@@ -42,9 +42,7 @@ class Api:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def call(
-        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kw: Any
-    ) -> Response:
+    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kw: Any) -> Response:
         kwargs: dict[str, Any] = {"headers": self._headers(), **kw}
         if raw is not None:
             kwargs.update(data=raw, content_type="application/json")
@@ -78,9 +76,7 @@ def make_project(slug: str = "requests", **members: str) -> Project:
     """`members` maps e-mail local parts to roles, e.g. make_project(alice="owner")."""
     project = do_create_project(slug, name=slug.title(), package="PyPI:" + slug, acting_user=None)
     for local, role in members.items():
-        user = (
-            User.objects.filter(email=f"{local}@example.org").first() or make_user(f"{local}@example.org")[0]
-        )
+        user = User.objects.filter(email=f"{local}@example.org").first() or make_user(f"{local}@example.org")[0]
         do_add_member(project, user, role, acting_user=None)
     return project
 

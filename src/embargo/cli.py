@@ -115,15 +115,29 @@ def cmd_worker(args: argparse.Namespace) -> int:
             return _fail(f"--now {args.now!r} is not an ISO-8601 moment (e.g. 2026-12-01T09:00:00Z)")
         if now.tzinfo is None:
             return _fail("--now needs a time zone (e.g. 2026-12-01T09:00:00Z)")
+    if args.dry_run:
+        from embargo import clock
+        from embargo.reports import reminders
+
+        due = reminders.run(now or clock.now(), dry_run=True)
+        text = "\n".join(f"{r}  {k}" for r, k in due) or "no reminder is due"
+        _print(args, {"reminders": [{"report": r, "kind": k} for r, k in due]}, text)
+        return 0
     if args.once:
+        from embargo import clock
+
+        if now is not None:
+            clock.freeze(now)  # every record of this pass is dated as if it ran then
         result = run_pass(now)
         data = {
+            "reminders": result.reminders,
             "claimed": result.claimed,
             "sent": result.sent,
             "retried": result.retried,
             "failed": result.failed,
         }
-        _print(args, data, f"sent {result.sent}, retried {result.retried}, failed {result.failed}")
+        text = f"reminders {result.reminders}, sent {result.sent}, retried {result.retried}, failed {result.failed}"
+        _print(args, data, text)
         return 0 if not result.errors else 1
     running = True
 
@@ -224,6 +238,32 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox_list(args: argparse.Namespace) -> int:
+    from embargo.notifications.models import OutboxMessage
+
+    rows = OutboxMessage.objects.select_related("report").order_by("-id")
+    if args.failed:
+        rows = rows.filter(failed_at__isnull=False)
+    elif args.pending:
+        rows = rows.filter(sent_at__isnull=True, failed_at__isnull=True)
+    items = [
+        {
+            "id": r.public_id,
+            "template": r.template,
+            "to": r.to_email,
+            "report": r.report.public_id if r.report else None,
+            "status": "sent" if r.sent_at else "failed" if r.failed_at else "retrying" if r.attempts else "pending",
+            "attempts": r.attempts,
+            "due_at": r.due_at.isoformat(),
+            "last_error": r.last_error[:200],
+        }
+        for r in rows[: args.limit]
+    ]
+    lines = [f"{i['status']:<9} {i['attempts']:>2}x {i['template']:<22} {i['to']:<30} {i['last_error']}" for i in items]
+    _print(args, {"items": items}, "\n".join(lines) or "the outbox is empty")
+    return 0
+
+
 def cmd_django(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -253,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(nouns, "worker", cmd_worker, "deliver notifications from the outbox", json_flag=True)
     p.add_argument("--once", action="store_true", help="run one pass and exit")
     p.add_argument("--now", help="with --once: run the pass as if it were this moment (ISO-8601)")
+    p.add_argument("--dry-run", action="store_true", help="print the reminders that are due, and send nothing")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between passes when idle")
     p = command(nouns, "migrate", cmd_migrate, "create or update the database")
     p.add_argument("--quiet", action="store_true")
@@ -282,6 +323,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(token, "create", cmd_token_create, "create an API token and print it (only the token)", True)
     p.add_argument("email")
     p.add_argument("--name", help="what the token is for")
+
+    outbox = nouns.add_parser("outbox", help="notifications waiting, sent or failed").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    p = command(outbox, "list", cmd_outbox_list, "list the outbox, newest first", True)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--failed", action="store_true", help="only what was given up")
+    group.add_argument("--pending", action="store_true", help="only what waits for delivery")
+    p.add_argument("--limit", type=int, default=50)
 
     p = command(nouns, "django", cmd_django, "run a Django management command (for developers)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("account/", include(account_views.urlpatterns)),
     path("projects/<slug:slug>/", project_views.project_page, name="project"),
     path("projects/<slug:slug>/inbox/", project_views.inbox, name="inbox"),
+    path("projects/<slug:slug>/dashboard/", project_views.dashboard, name="dashboard"),
+    path("projects/<slug:slug>/settings/", project_views.project_settings, name="project-settings"),
     path("reports/", report_views.my_reports, name="my-reports"),
     path("reports/<str:report_id>/", report_views.report_page, name="report"),
     path("reports/<str:report_id>/attachments/<str:attachment_id>/", report_views.download, name="download"),

@@ -67,6 +67,12 @@ class Rule:
     refused: int = 404
 
 
+OWNER = frozenset({"owner"})
+STRICTER_POLICY = {
+    "response_target_hours": 6, "response_limit_hours": 24, "fix_target_days": 10, "packager_lead_days": 5,
+    "release_weekdays": ["tue", "wed", "thu"], "holiday_calendar": "", "cve_required": True, "cve_after_fix": True,
+    "reporter_confirmation_days": 5, "timezone": "Europe/Berlin",
+}  # fmt: skip
 REPORT = "/api/v1/reports/{report_id}"
 RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/projects/{slug}/reports"): Rule(
@@ -86,6 +92,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", REPORT + "/collaborators"): Rule(TEAM, send({"email": "stranger@example.org"})),
     ("DELETE", REPORT + "/collaborators/{user_id}"): Rule(TEAM),
     ("GET", REPORT + "/events"): Rule(PARTICIPANTS),
+    ("GET", "/api/v1/projects/{slug}/policy"): Rule(TEAM),
+    ("PUT", "/api/v1/projects/{slug}/policy"): Rule(OWNER, send(STRICTER_POLICY)),
+    ("GET", "/api/v1/projects/{slug}/metrics"): Rule(TEAM),
 }
 
 # Not routes: the OpenAPI document is public by design, and ninja's placeholder at the API's base URL
@@ -168,6 +177,7 @@ class Scenario:
             "attachments": Attachment.objects.count(),
             "collaborators": Collaborator.objects.count(),
             "events": Event.objects.count(),
+            "policy": report.project.policy.as_domain(),
         }
 
 

@@ -41,9 +41,7 @@ def test_acknowledging_needs_a_comment_that_reaches_the_reporter(team: dict[str,
     refused = _transition(team["maintainer"], report["id"], "acknowledged")
     assert refused.status == 422
     assert refused.json["error"]["code"] == "comment_required"
-    answered = _transition(
-        team["maintainer"], report["id"], "acknowledged", comment="Thank you, we are looking."
-    )
+    answered = _transition(team["maintainer"], report["id"], "acknowledged", comment="Thank you, we are looking.")
     assert answered.status == 200, answered.text
     assert answered.json["state"] == "acknowledged"
     assert answered.json["first_response_at"] is not None
@@ -91,8 +89,7 @@ def test_a_reply_in_needs_info_returns_the_report_where_it_was(team: dict[str, A
     assert reply.status == 201
     assert team["reporter"].get(f"/api/v1/reports/{rid}").json["state"] == "acknowledged"
     tags = [
-        (e["tag"], e["data"].get("reason"))
-        for e in team["owner"].get(f"/api/v1/reports/{rid}/events").json["items"]
+        (e["tag"], e["data"].get("reason")) for e in team["owner"].get(f"/api/v1/reports/{rid}/events").json["items"]
     ]
     assert ("report:transitioned", "reporter_replied") in tags
 
@@ -133,14 +130,9 @@ def test_a_duplicate_points_to_a_report_of_the_same_project(team: dict[str, Api]
 def test_internal_notes_are_never_shown_to_the_reporter_or_collaborators(team: dict[str, Api]) -> None:
     rid = submit(team["reporter"])["id"]
     assert (
-        team["owner"]
-        .post(f"/api/v1/reports/{rid}/collaborators", {"email": "collaborator@example.org"})
-        .status
-        == 201
+        team["owner"].post(f"/api/v1/reports/{rid}/collaborators", {"email": "collaborator@example.org"}).status == 201
     )
-    team["maintainer"].post(
-        f"/api/v1/reports/{rid}/messages", {"body": "Internal: CVE-worthy?", "internal": True}
-    )
+    team["maintainer"].post(f"/api/v1/reports/{rid}/messages", {"body": "Internal: CVE-worthy?", "internal": True})
     team["maintainer"].post(f"/api/v1/reports/{rid}/messages", {"body": "Public answer"})
     for viewer in ("reporter", "collaborator"):
         bodies = [m["body"] for m in team[viewer].get(f"/api/v1/reports/{rid}/messages").json["items"]]
@@ -160,9 +152,7 @@ def test_only_the_team_writes_internal_notes(team: dict[str, Api]) -> None:
 
 def test_the_reporter_changes_their_credit_and_the_team_assigns(team: dict[str, Api]) -> None:
     rid = submit(team["reporter"], credit_name="A. Nonymous")["id"]
-    changed = team["reporter"].patch(
-        f"/api/v1/reports/{rid}", {"credit_name": "Ada L.", "credit_consent": True}
-    )
+    changed = team["reporter"].patch(f"/api/v1/reports/{rid}", {"credit_name": "Ada L.", "credit_consent": True})
     assert changed.status == 200
     assert (changed.json["credit_name"], changed.json["credit_consent"]) == ("Ada L.", True)
     assert team["maintainer"].patch(f"/api/v1/reports/{rid}", {"credit_name": "Someone"}).status == 403
@@ -215,10 +205,7 @@ def test_lists_are_paged_with_a_cursor(team: dict[str, Api]) -> None:
             break
     assert seen == ids
     assert team["owner"].get("/api/v1/projects/requests/reports?limit=101").status == 422
-    assert (
-        team["owner"].get("/api/v1/projects/requests/reports?cursor=garbage").json["error"]["field"]
-        == "cursor"
-    )
+    assert team["owner"].get("/api/v1/projects/requests/reports?cursor=garbage").json["error"]["field"] == "cursor"
 
 
 def test_my_reports_lists_only_mine_newest_first(team: dict[str, Api]) -> None:
@@ -284,14 +271,10 @@ def test_an_attachment_of_another_report_is_not_found(team: dict[str, Api]) -> N
 def test_collaborators_are_invited_and_removed_by_the_team(team: dict[str, Api]) -> None:
     rid = submit(team["reporter"])["id"]
     assert team["collaborator"].get(f"/api/v1/reports/{rid}").status == 404
-    added = team["maintainer"].post(
-        f"/api/v1/reports/{rid}/collaborators", {"email": "collaborator@example.org"}
-    )
+    added = team["maintainer"].post(f"/api/v1/reports/{rid}/collaborators", {"email": "collaborator@example.org"})
     assert added.status == 201
     assert team["collaborator"].get(f"/api/v1/reports/{rid}").json["viewer_roles"] == ["collaborator"]
-    again = team["maintainer"].post(
-        f"/api/v1/reports/{rid}/collaborators", {"email": "collaborator@example.org"}
-    )
+    again = team["maintainer"].post(f"/api/v1/reports/{rid}/collaborators", {"email": "collaborator@example.org"})
     assert (again.status, again.json["error"]["code"]) == (409, "already_collaborator")
     invalid = team["maintainer"].post(f"/api/v1/reports/{rid}/collaborators", {"email": "not-an-address"})
     assert (invalid.status, invalid.json["error"]["field"]) == (422, "email")
@@ -364,9 +347,7 @@ def test_every_error_has_the_one_shape(team: dict[str, Api]) -> None:
 def test_report_text_is_sealed_in_the_database(team: dict[str, Api]) -> None:
     rid = submit(team["reporter"], reproduction="import requests  # Wombat-5512")["id"]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT title, description, reproduction FROM reports_report WHERE public_id = %s", [rid]
-        )
+        cursor.execute("SELECT title, description, reproduction FROM reports_report WHERE public_id = %s", [rid])
         row = cursor.fetchone()
     stored = b"".join(bytes(v) for v in row)
     assert b"Zebra-7741" not in stored
@@ -412,9 +393,7 @@ def test_lists_cost_the_same_queries_for_3_and_30_items(team: dict[str, Api], pa
         rid = submit(team["reporter"])["id"]
         for i in range(n - 1):
             submit(team["reporter"])
-            team["maintainer"].post(
-                f"/api/v1/reports/{rid}/messages", {"body": f"note {i}", "internal": i % 2 == 0}
-            )
+            team["maintainer"].post(f"/api/v1/reports/{rid}/messages", {"body": f"note {i}", "internal": i % 2 == 0})
             team["reporter"].post(
                 f"/api/v1/reports/{rid}/attachments", files={"file": SimpleUploadedFile(f"f{i}.txt", b"x")}
             )

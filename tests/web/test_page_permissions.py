@@ -85,6 +85,8 @@ PAGE_RULES: dict[str, Rule] = {
     "account": Rule("/account/", SIGNED_IN),
     "my-reports": Rule("/reports/", SIGNED_IN, shows=frozenset({"reporter"})),
     "inbox": Rule("/projects/{slug}/inbox/", TEAM, shows=TEAM),
+    "dashboard": Rule("/projects/{slug}/dashboard/", TEAM),
+    "project-settings": Rule("/projects/{slug}/settings/", frozenset({"owner"})),
     "report": Rule(REPORT, PARTICIPANTS, thread=True),
     "download": Rule(REPORT + "attachments/{attachment_id}/", PARTICIPANTS),
     "report-link": Rule(LINK, frozenset({"link"}), REPORT_ROLES, login=False, thread=True),

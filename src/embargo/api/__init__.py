@@ -22,9 +22,11 @@ errors.install(api)
 
 
 def _mount() -> None:
+    from embargo.projects.api import router as projects_router
     from embargo.reports.api import router as reports_router
 
     api.add_router("/", reports_router)
+    api.add_router("/", projects_router)
 
 
 _mount()

@@ -23,6 +23,9 @@ class Tag(StrEnum):
     COLLABORATOR_ADDED = "collaborator:added"
     COLLABORATOR_REMOVED = "collaborator:removed"
     REPORTER_LINKS_REVOKED = "report:links_revoked"
+    REPORT_REMINDED = "report:reminded"
+    REPORT_OVERDUE = "report:overdue"
+    POLICY_CHANGED = "project:policy_changed"
 
 
 class Audience:

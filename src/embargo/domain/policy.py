@@ -31,6 +31,34 @@ class Policy:
 
 REFERENCE = Policy()
 
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def problems(policy: Policy, *, known_timezones: set[str], known_calendars: set[str]) -> list[tuple[str, str]]:
+    """What is wrong with a policy, as (field, message) pairs; empty when it can be kept."""
+    found: list[tuple[str, str]] = []
+    for name in ("response_target_hours", "response_limit_hours", "fix_target_days", "packager_lead_days",
+                 "reporter_confirmation_days"):  # fmt: skip
+        if getattr(policy, name) <= 0:
+            found.append((name, "must be a positive whole number"))
+    if policy.response_target_hours > policy.response_limit_hours:
+        found.append(("response_target_hours", "the usual answer time cannot be later than the limit"))
+    if policy.packager_lead_days >= policy.fix_target_days:
+        found.append(
+            ("packager_lead_days", "packagers must be told before the fix target, so the lead time is shorter")
+        )
+    if not policy.release_weekdays:
+        found.append(("release_weekdays", "name at least one weekday for releases"))
+    elif any(d not in range(7) for d in policy.release_weekdays):
+        found.append(("release_weekdays", f"weekdays are {', '.join(WEEKDAY_NAMES)}"))
+    if policy.timezone not in known_timezones:
+        found.append(("timezone", f"unknown time zone {policy.timezone!r} (e.g. Europe/Paris, UTC)"))
+    if policy.holiday_calendar and policy.holiday_calendar not in known_calendars:
+        found.append(
+            ("holiday_calendar", f"no holiday calendar for {policy.holiday_calendar!r} (a country code, e.g. US)")
+        )
+    return found
+
 
 @dataclass(frozen=True)
 class DueTimes:

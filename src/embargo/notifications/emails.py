@@ -30,6 +30,10 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("report_message", False, "to participants: a new message is waiting"),
         EmailKind("report_assigned", False, "to a team member: a report was assigned to you"),
         EmailKind("collaborator_invited", True, "to a collaborator: you were invited to a report"),
+        # The policy's promises: a team member cannot turn these off, nor can a reporter stop hearing the truth.
+        EmailKind("clock_reminder", True, "to the team: a promise of the policy falls due (remind, escalate, overdue)"),
+        EmailKind("clock_late", True, "to the reporter: the project is late, and what happens next"),
+        EmailKind("question_reminder", True, "to the reporter: the team still waits for your answer"),
     )
 }
 
@@ -57,4 +61,11 @@ STATE_NEWS: dict[str, tuple[str, str]] = {
         "Another report describes the same problem; the team handles it there.",
     ),
     "withdrawn": ("withdrawn", "The report is closed at the reporter's request."),
+}
+
+# How e-mail names each clock's promise.
+CLOCK_PROMISES: dict[str, str] = {
+    "response": "an answer to the reporter",
+    "fix": "a released fix",
+    "packagers": "the embargo notices to packagers",
 }

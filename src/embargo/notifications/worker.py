@@ -40,6 +40,7 @@ def worker_name() -> str:
 
 @dataclass
 class PassResult:
+    reminders: int = 0
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -68,9 +69,13 @@ def claim(now: dt.datetime, owner: str, batch: int) -> list[OutboxMessage]:
 
 
 def run_pass(now: dt.datetime | None = None, *, batch: int = 100, owner: str | None = None) -> PassResult:
+    """One pass: the reminders the clocks call for, then the outbox's due e-mails."""
     now = now or clock.now()
     owner = owner or worker_name()
     result = PassResult()
+    from embargo.reports import reminders
+
+    result.reminders = len(reminders.run(now))
     rows = claim(now, owner, batch)
     result.claimed = len(rows)
     if not rows:

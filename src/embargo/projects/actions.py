@@ -10,6 +10,7 @@ from embargo import clock
 from embargo.accounts.models import User
 from embargo.audit.actions import record_event
 from embargo.audit.tags import Tag
+from embargo.domain import policy as domain_policy
 from embargo.errors import ActionError
 from embargo.projects.models import Membership, Policy, Project, Role
 
@@ -91,3 +92,57 @@ def do_add_member(project: Project, user: User, role: str, *, acting_user: User 
                 data={"user": user.public_id, "old": old, "new": role},
             )  # fmt: skip
     return membership
+
+
+def known_timezones() -> set[str]:
+    import zoneinfo
+
+    return set(zoneinfo.available_timezones())
+
+
+def known_calendars() -> set[str]:
+    import holidays
+
+    return set(holidays.list_supported_countries())
+
+
+def do_change_policy(
+    project: Project, policy: domain_policy.Policy, *, acting_user: User | None
+) -> domain_policy.Policy:
+    """Keeps the project's new promises and recomputes the due times of its open reports."""
+    from embargo.reports import timing
+    from embargo.reports.models import Report
+
+    found = domain_policy.problems(policy, known_timezones=known_timezones(), known_calendars=known_calendars())
+    if found:
+        field, message = found[0]
+        raise ProjectError(f"`{field}`: {message}.", field=field)
+    with transaction.atomic():
+        row = Policy.objects.select_for_update().get(project=project)
+        old = row.as_domain()
+        changes = {
+            name: {"old": getattr(old, name), "new": getattr(policy, name)}
+            for name in policy.__dataclass_fields__
+            if getattr(old, name) != getattr(policy, name)
+        }
+        if not changes:
+            return old
+        for name in policy.__dataclass_fields__:
+            setattr(row, name, list(policy.release_weekdays) if name == "release_weekdays" else getattr(policy, name))
+        row.save()
+        project.policy = row
+        recomputed = 0
+        for report in Report.objects.filter(project=project, closed_at__isnull=True).select_related("project__policy"):
+            timing.refresh(report, policy)
+            report.save(update_fields=list(timing.REFRESHED_FIELDS))
+            recomputed += 1
+        record_event(
+            Tag.POLICY_CHANGED, actor=acting_user, target=project, project=project,
+            data={"changes": {k: {"old": _plain(v["old"]), "new": _plain(v["new"])} for k, v in changes.items()},
+                  "reports_recomputed": recomputed},
+        )  # fmt: skip
+    return policy
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value

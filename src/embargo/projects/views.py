@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,13 +17,18 @@ from embargo.accounts.access import NotFound, Permission, access_project_by_slug
 from embargo.accounts.actions import do_find_or_add_contact
 from embargo.api.errors import ApiError
 from embargo.api.pagination import paginate
+from embargo.domain.policy import Policy
 from embargo.domain.workflow import State
 from embargo.errors import ActionError
+from embargo.projects import queries
+from embargo.projects.actions import do_change_policy
+from embargo.projects.forms import PolicyForm
 from embargo.projects.models import Membership, Project
 from embargo.reports import actions as report_actions
 from embargo.reports import queries as report_queries
 from embargo.reports.api import INBOX_ORDER
 from embargo.reports.forms import ReportForm
+from embargo.web import charts
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,4 +91,64 @@ def inbox(request: HttpRequest, slug: str) -> HttpResponse:
             "states": list(State),
             "selected": {"state": state or "", "assignee": assignee_id or "", "overdue": overdue},
         },
+    )
+
+
+def _project_for(request: HttpRequest, slug: str, permission: Permission) -> Project:
+    try:
+        project, _ = access_project_by_slug(signed_in_user(request), slug, permission)
+    except NotFound:
+        raise Http404 from None
+    return project
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owners' page: the project's policy."""
+    project = _project_for(request, slug, Permission.MANAGE_PROJECT)
+    current = project.policy.as_domain()
+    initial = {**dataclasses.asdict(current), "release_weekdays": [str(d) for d in current.release_weekdays]}
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
+        try:
+            do_change_policy(project, Policy(**data), acting_user=signed_in_user(request))
+        except ActionError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            messages.success(request, "The policy is saved; the open reports' deadlines follow it.")
+            return redirect("project-settings", project.slug)
+    return render(request, "projects/settings.html", {"project": project, "form": form})
+
+
+@never_cache
+@login_required
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """The team's view of whether the policy is kept."""
+    project = _project_for(request, slug, Permission.LIST_PROJECT_REPORTS)
+    now = clock.now()
+    since = now - dt.timedelta(days=365)
+    result = queries.project_metrics(project, since, now)
+    rows = report_queries.project_inbox(project).filter(created_at__gte=since).order_by("created_at")[:500]
+    points = [
+        charts.ResponsePoint(
+            received_at=r.created_at,
+            hours=(r.first_response_at - r.created_at).total_seconds() / 3600 if r.first_response_at else None,
+            label=r.public_id,
+        )
+        for r in rows
+        if r.state != State.DUPLICATE
+    ]
+    policy = project.policy
+    chart = charts.response_chart(
+        points, target_hours=policy.response_target_hours, limit_hours=policy.response_limit_hours, now=now
+    )
+    problems = list(queries.delivery_problems(project)[:50])
+    return render(
+        request,
+        "projects/dashboard.html",
+        {"project": project, "metrics": result, "chart": chart, "policy": policy, "problems": problems},
     )

@@ -3,8 +3,10 @@ transaction, with the notifications it causes written to the outbox in that same
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from types import EllipsisType
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -19,7 +21,7 @@ from embargo.domain import workflow
 from embargo.domain.workflow import Actor, State
 from embargo.errors import ActionError
 from embargo.projects.models import Project
-from embargo.reports import notify
+from embargo.reports import notify, timing
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.vault import files
 
@@ -38,22 +40,27 @@ class Submission:
     severity_proposed: str = ""
     credit_name: str = ""
     credit_consent: bool = False
+    reporter_deadline: dt.date | None = None
 
 
 SECRET_FIELDS = ("title", "description", "affected_versions", "reproduction", "impact", "severity_proposed")
 
 
 def _refresh_due(report: Report) -> None:
-    due = domain_policy.DueTimes(report.response_target_at, report.response_due_at, report.fix_due_at)
-    report.next_due_at = domain_policy.next_due_at(
-        State(report.state), due, responded=report.first_response_at is not None
-    )
+    timing.refresh(report)
+
+
+LIVE_FIELDS = (
+    "state", "state_before_needs_info", "first_response_at", "closed_at", "next_due_at", "fix_ready_at",
+    "needs_info_since", "needs_info_seconds", "next_reminder_at", "confirmation_answered_at",
+    "notices_sent_at", "published_at",
+)  # fmt: skip
 
 
 def _locked(report: Report) -> Report:
     """The report's row, locked for the rest of the transaction, with its state as of now."""
     fresh = Report.objects.select_for_update().get(pk=report.pk)
-    for name in ("state", "state_before_needs_info", "first_response_at", "closed_at", "next_due_at"):
+    for name in LIVE_FIELDS:
         setattr(report, name, getattr(fresh, name))
     return report
 
@@ -77,6 +84,7 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
         )
         for name in SECRET_FIELDS:
             setattr(report, name, getattr(submission, name))
+        report.reporter_deadline = _deadline(submission.reporter_deadline)
         _refresh_due(report)
         report.save()
         record_event(
@@ -90,6 +98,11 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
         )
         notify.report_submitted(report, actor=acting_user, by_link=by_link)
     return report
+
+
+def _deadline(day: dt.date | None) -> dt.datetime | None:
+    """A reporter's disclosure date, as the start of that day in UTC."""
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC) if day else None
 
 
 def _post(report: Report, author: User, body: str, *, internal: bool, transition_to: str = "") -> Message:
@@ -124,10 +137,19 @@ def _post(report: Report, author: User, body: str, *, internal: bool, transition
 
 def _move(report: Report, target: State, actor: User, *, reason: str = "") -> None:
     source = State(report.state)
+    moment = clock.now()
     if target is State.NEEDS_INFO:
         report.state_before_needs_info = source
+        report.needs_info_since = moment
     elif source is State.NEEDS_INFO:
         report.state_before_needs_info = ""
+        if report.needs_info_since is not None:
+            report.needs_info_seconds += int((moment - report.needs_info_since).total_seconds())
+        report.needs_info_since = None
+    if target is State.FIX_READY:
+        # The reporter's confirmation clock starts afresh with every fix put to them.
+        report.fix_ready_at = moment
+        report.confirmation_answered_at = None
     report.state = target
     if not workflow.is_open(target):
         report.closed_at = clock.now()
@@ -150,7 +172,7 @@ def _move(report: Report, target: State, actor: User, *, reason: str = "") -> No
 def _save(report: Report, *fields: str) -> None:
     report.updated_at = clock.now()
     _refresh_due(report)
-    report.save(update_fields=[*fields, "updated_at", "next_due_at"])
+    report.save(update_fields=sorted({*fields, "updated_at", *timing.REFRESHED_FIELDS}))
 
 
 def do_transition(
@@ -188,7 +210,10 @@ def do_transition(
             duplicate_of_is_self=duplicate_of == report.public_id,
         )
         workflow.check(State(report.state), target, access.actors, context)
-        fields = ["state", "state_before_needs_info", "closed_at", "first_response_at"]
+        fields = [
+            "state", "state_before_needs_info", "closed_at", "first_response_at", "fix_ready_at",
+            "confirmation_answered_at", "needs_info_since", "needs_info_seconds",
+        ]  # fmt: skip
         if target is State.DUPLICATE:
             report.duplicate_of = original
             fields.append("duplicate_of")
@@ -216,7 +241,7 @@ def do_post_message(access: ReportAccess, body: str, *, internal: bool, acting_u
             )
             workflow.check(State.NEEDS_INFO, back, {Actor.SYSTEM})
             _move(report, back, acting_user, reason="reporter_replied")
-            fields += ["state", "state_before_needs_info"]
+            fields += ["state", "state_before_needs_info", "needs_info_since", "needs_info_seconds"]
         _save(report, *fields)
     return message
 
@@ -293,8 +318,14 @@ def do_assign(access: ReportAccess, assignee: User | None, *, acting_user: User)
 
 
 def do_change_credit(
-    access: ReportAccess, *, credit_name: str | None, credit_consent: bool | None, acting_user: User
+    access: ReportAccess,
+    *,
+    credit_name: str | None,
+    credit_consent: bool | None,
+    acting_user: User,
+    reporter_deadline: dt.date | EllipsisType | None = ...,
 ) -> Report:
+    """The reporter's choices: their credit, and their own disclosure date (`...` leaves it as it is)."""
     access.require(Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited.")
     report = access.report
     if State(report.state) is State.PUBLISHED:
@@ -312,8 +343,15 @@ def do_change_credit(
         if credit_consent is not None and credit_consent != report.credit_consent:
             changes["credit_consent"] = {"old": report.credit_consent, "new": credit_consent}
             report.credit_consent = credit_consent
+        if not isinstance(reporter_deadline, EllipsisType) and _deadline(reporter_deadline) != report.reporter_deadline:
+            new = _deadline(reporter_deadline)
+            changes["reporter_deadline"] = {
+                "old": report.reporter_deadline.date().isoformat() if report.reporter_deadline else None,
+                "new": new.date().isoformat() if new else None,
+            }
+            report.reporter_deadline = new
         if changes:
-            _save(report, "credit_name", "credit_consent")
+            _save(report, "credit_name", "credit_consent", "reporter_deadline")
             record_event(
                 Tag.REPORT_CREDIT_CHANGED,
                 actor=acting_user,

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from embargo import clock
 from embargo.accounts.access import (
     NotFound,
     Permission,
@@ -24,7 +25,7 @@ from embargo.api.pagination import Key, paginate
 from embargo.audit.models import Event
 from embargo.domain import workflow
 from embargo.domain.workflow import State
-from embargo.reports import actions, queries
+from embargo.reports import actions, queries, timing
 from embargo.reports.http import attachment_response, clean_filename
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.reports.schemas import (
@@ -59,6 +60,7 @@ class Page(Schema):
 class InboxFilters(Page):
     state: str | None = None
     assignee: str | None = None
+    overdue: bool | None = None
 
 
 # --- serialisation -------------------------------------------------------------------------------
@@ -76,6 +78,7 @@ def person(user: User | None, *, show_email: bool, role: str | None = None) -> d
 
 
 def summary(report: Report, *, team_view: bool) -> dict[str, Any]:
+    moment = clock.now()
     return {
         "id": report.public_id,
         "project": report.project.slug,
@@ -88,6 +91,7 @@ def summary(report: Report, *, team_view: bool) -> dict[str, Any]:
         "fix_due_at": report.fix_due_at,
         "first_response_at": report.first_response_at,
         "next_due_at": report.next_due_at,
+        "overdue": report.next_due_at is not None and report.next_due_at <= moment,
         "assignee": person(report.assignee, show_email=team_view) if team_view else None,
     }
 
@@ -107,6 +111,20 @@ def detail(access: ReportAccess) -> dict[str, Any]:
         duplicate_of=report.duplicate_of.public_id if report.duplicate_of else None,
         closed_at=report.closed_at,
         viewer_roles=sorted(access.actors),
+        clocks=[
+            {
+                "name": c.name,
+                "state": c.state,
+                "started_at": c.started_at,
+                "target_at": c.target_at,
+                "due_at": c.due_at,
+                "stopped_at": c.stopped_at,
+            }
+            for c in timing.report_clocks(report)
+            if access.is_team or c.name != "packagers"
+        ],
+        needs_info_seconds=int(timing.needs_info_total(report).total_seconds()),
+        reporter_deadline=report.reporter_deadline.date() if report.reporter_deadline else None,
         allowed_transitions=(
             workflow.allowed_targets(State(report.state), access.actors, requestable_only=True)
             if access.can(Permission.REQUEST_TRANSITION)
@@ -142,7 +160,9 @@ def project_reports(request: HttpRequest, slug: str, filters: Query[InboxFilters
         assignee = queries.team_member_by_email(project, filters.assignee)
         if assignee is None:
             return {"items": [], "next_cursor": None}
-    reports = queries.project_inbox(project, state=state, assignee=assignee)
+    reports = queries.project_inbox(
+        project, state=state, assignee=assignee, overdue_at=clock.now() if filters.overdue else None
+    )
     return paginate(
         reports, INBOX_ORDER, limit=filters.limit, cursor=filters.cursor,
         serialize=lambda r: summary(r, team_view=True),
@@ -176,12 +196,14 @@ def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> 
     access = _access(request, report_id, Permission.VIEW_REPORT)
     given = payload.model_fields_set
     if not given:
-        raise invalid("", "Nothing to change: send `credit_name`, `credit_consent` or `assignee`.")
+        raise invalid("", "Nothing to change: send `credit_name`, `credit_consent`, `reporter_deadline` or `assignee`.")
     # Check every permission before changing anything, so that a refused field changes nothing.
     if "assignee" in given:
         access.require(Permission.ASSIGN, "Only the project's team assigns reports (`assignee`).")
-    if given & {"credit_name", "credit_consent"}:
-        access.require(Permission.EDIT_CREDIT, "Only the reporter chooses how they are credited (`credit_*`).")
+    if given & {"credit_name", "credit_consent", "reporter_deadline"}:
+        access.require(
+            Permission.EDIT_CREDIT, "Only the reporter chooses their credit and disclosure date (`credit_*`)."
+        )
     if "assignee" in given:
         assignee = None
         if payload.assignee:
@@ -189,9 +211,13 @@ def patch_report(request: HttpRequest, report_id: str, payload: ReportPatch) -> 
             if assignee is None:
                 raise invalid("assignee", "The assignee must be a member of the project's team (by e-mail).")
         actions.do_assign(access, assignee, acting_user=user)
-    if given & {"credit_name", "credit_consent"}:
+    if given & {"credit_name", "credit_consent", "reporter_deadline"}:
         actions.do_change_credit(
-            access, credit_name=payload.credit_name, credit_consent=payload.credit_consent, acting_user=user
+            access,
+            credit_name=payload.credit_name,
+            credit_consent=payload.credit_consent,
+            reporter_deadline=payload.reporter_deadline if "reporter_deadline" in given else ...,
+            acting_user=user,
         )
     return detail(access)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from embargo.domain.workflow import State
 from embargo.ids import new_public_id
@@ -45,8 +46,20 @@ class Report(SealedRecord):
     response_target_at = models.DateTimeField()
     response_due_at = models.DateTimeField()
     fix_due_at = models.DateTimeField()
-    # The nearest due moment of an open report (see domain.policy.next_due_at); orders the inbox.
+    # Moments the clocks stop or start at (domain/clocks.py); those of later stages stay empty until then.
+    fix_ready_at = models.DateTimeField(null=True)
+    confirmation_answered_at = models.DateTimeField(null=True)
+    notices_sent_at = models.DateTimeField(null=True)
+    published_at = models.DateTimeField(null=True)
+    # The reporter's own disclosure deadline, if they set one (the team sees it).
+    reporter_deadline = models.DateTimeField(null=True, blank=True)
+    # Time spent waiting for the reporter, shown apart from the team's own time.
+    needs_info_since = models.DateTimeField(null=True)
+    needs_info_seconds = models.PositiveBigIntegerField(default=0)
+    # The nearest due moment of a running clock (domain.clocks.next_due_at); orders the inbox.
     next_due_at = models.DateTimeField(null=True)
+    # When the worker next has a reminder to send for this report; idle passes read only this index.
+    next_reminder_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [
@@ -54,6 +67,9 @@ class Report(SealedRecord):
             models.Index(fields=["project", "state", "next_due_at", "id"], name="report_inbox_state"),
             models.Index(fields=["assignee", "next_due_at", "id"], name="report_inbox_assignee"),
             models.Index(fields=["reporter", "-created_at", "-id"], name="report_mine"),
+            models.Index(
+                fields=["next_reminder_at"], name="report_reminder_due", condition=Q(next_reminder_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,6 +113,23 @@ class Attachment(SealedRecord):
 
     def __str__(self) -> str:
         return f"attachment {self.public_id}"
+
+
+class SentReminder(models.Model):
+    """A reminder or escalation the worker sent (or passed over for a later one of the same clock): each is
+    sent once."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="sent_reminders")
+    kind = models.CharField(max_length=64)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+    skipped = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "kind"], name="one_reminder_of_a_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.report}"
 
 
 class Collaborator(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from embargo.accounts.models import User
-from embargo.notifications.emails import STATE_NEWS
+from embargo.notifications.emails import CLOCK_PROMISES, STATE_NEWS
 from embargo.notifications.outbox import queue_email
 from embargo.projects.models import Membership
 from embargo.reports import links
@@ -152,3 +152,24 @@ def collaborator_invited(report: Report, guest: User) -> None:
             "signup_link": f"{links.report_url(report).split('/reports/')[0]}/account/signup/",
         },
     )
+
+
+def _role(report: Report, user: User) -> str | None:
+    return Membership.objects.filter(project_id=report.project_id, user=user).values_list("role", flat=True).first()
+
+
+def reminder(report: Report, *, clock: str, step: str, due_at: str, audiences: tuple[str, ...]) -> None:
+    """A promise of the policy falls due: remind, escalate, or tell the truth about being late."""
+    promise = CLOCK_PROMISES.get(clock, clock)
+    facts = {**_base(report), "clock": clock, "step": step, "due_at": due_at, "promise": promise}
+    team: list[User] = []
+    if "maintainers" in audiences:
+        team += team_members(report)
+    if "owners" in audiences:
+        team += [m for m in team_members(report) if _role(report, m) == "owner"]
+    for person in _others(team, None):
+        queue_email("clock_reminder", to=person, report=report, context=facts)
+    if "reporter" in audiences and report.reporter is not None:
+        link, _ = _reporter_link(report)
+        template = "question_reminder" if clock == "needs_info" else "clock_late"
+        queue_email(template, to=report.reporter, report=report, context={**facts, "link": link})

@@ -27,6 +27,9 @@ class ReportIn(Strict):
     severity_proposed: ShortText = ""
     credit_name: ShortText = ""
     credit_consent: StrictBool = False
+    reporter_deadline: dt.date | None = Field(
+        default=None, description="The date you intend to disclose on, if you have one; the team sees it."
+    )
 
     @field_validator("title", "description")
     @classmethod
@@ -47,6 +50,7 @@ class ReportIn(Strict):
 class ReportPatch(Strict):
     credit_name: ShortText | None = None
     credit_consent: StrictBool | None = None
+    reporter_deadline: dt.date | None = None
     assignee: Annotated[str, StringConstraints(max_length=254)] | None = Field(
         default=None, description="A team member's e-mail address, or null to unassign."
     )
@@ -93,7 +97,17 @@ class ReportSummaryOut(Schema):
     fix_due_at: dt.datetime
     first_response_at: dt.datetime | None
     next_due_at: dt.datetime | None
+    overdue: bool
     assignee: PersonOut | None = None
+
+
+class ClockOut(Schema):
+    name: str
+    state: str
+    started_at: dt.datetime
+    target_at: dt.datetime
+    due_at: dt.datetime
+    stopped_at: dt.datetime | None
 
 
 class ReportOut(ReportSummaryOut):
@@ -109,6 +123,9 @@ class ReportOut(ReportSummaryOut):
     closed_at: dt.datetime | None
     viewer_roles: list[str]
     allowed_transitions: list[str]
+    clocks: list[ClockOut]
+    needs_info_seconds: int
+    reporter_deadline: dt.date | None
 
 
 class ReportPage(Schema):
