@@ -179,3 +179,22 @@ def test_a_lease_that_expired_is_claimed_again(team: dict[str, Api], settings) -
     assert worker.run_pass(moment + dt.timedelta(seconds=30)).claimed == 0
     again = worker.run_pass(moment + worker.LEASE + dt.timedelta(seconds=1))
     assert again.sent == 3
+
+
+def test_an_idle_pass_costs_the_same_few_queries_however_many_reports(team: dict[str, Api], settings) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.EMBARGO_SMTP_URL = ""
+    moment = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    counts = []
+    for n in (3, 30):
+        clock.freeze(moment)
+        for _ in range(n):
+            submit(team["reporter"])
+        worker.run_pass(moment)  # delivers the receipts
+        with CaptureQueriesContext(connection) as queries:
+            result = worker.run_pass(moment + dt.timedelta(hours=1))  # before any reminder is due
+        assert (result.reminders, result.claimed) == (0, 0)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 4

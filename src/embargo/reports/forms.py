@@ -62,6 +62,12 @@ class ReportForm(forms.Form):
         label="Credit me as", required=False, max_length=200,
         help_text="The name or alias the advisory should credit.",
     )  # fmt: skip
+    reporter_deadline = forms.DateField(
+        label="Your disclosure date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the date you intend to disclose on, if you have one. The team sees it.",
+    )
     credit_consent = forms.BooleanField(
         label="You may name me in public when the advisory is published",
         required=False,

@@ -23,7 +23,7 @@ from embargo.domain.workflow import Actor, State, TransitionRefused
 from embargo.errors import ActionError
 from embargo.notifications.emails import STATE_NEWS
 from embargo.projects.models import Membership
-from embargo.reports import actions, links, queries
+from embargo.reports import actions, links, queries, timing
 from embargo.reports.forms import MessageForm
 from embargo.reports.http import attachment_response, clean_filename
 from embargo.reports.models import Report
@@ -220,6 +220,8 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
             else []
         ),
         "next_step": STATE_NEWS.get(report.state, ("", ""))[1],
+        "clocks": [c for c in timing.report_clocks(report) if access.is_team or c.name != "packagers"],
+        "needs_info_time": timing.needs_info_total(report),
         "error": error,
         "posted": posted,
         "policy": report.project.policy,

@@ -52,6 +52,20 @@ def state_label(state: str) -> str:
     return state.replace("_", " ")
 
 
+CLOCK_LABELS = {
+    "response": "First answer",
+    "fix": "Fix released",
+    "packagers": "Notify packagers by",
+    "confirmation": "Reporter confirms the fix",
+    "disclosure": "Reporter's disclosure date",
+}
+
+
+@register.filter
+def clock_label(name: str) -> str:
+    return CLOCK_LABELS.get(name, name)
+
+
 EVENT_LABELS = {
     "report:created": "sent the report",
     "report:transitioned": "moved it to",
@@ -62,6 +76,8 @@ EVENT_LABELS = {
     "attachment:added": "attached a file",
     "collaborator:added": "invited a collaborator",
     "collaborator:removed": "removed a collaborator",
+    "report:reminded": "sent a reminder:",
+    "report:overdue": "marked a promise overdue:",
 }
 
 
