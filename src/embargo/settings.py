@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "embargo.reports",
     "embargo.audit",
     "embargo.notifications",
+    "embargo.fixes",
     "embargo.web",
 ]
 
@@ -137,6 +138,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 EMBARGO_MAX_ATTACHMENT_BYTES = int(config.env("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
 EMBARGO_SECRET_KEY_FILE = config.env("SECRET_KEY_FILE")
+# Local repositories a project may name (colon-separated folders); every other repository is an https:// URL.
+EMBARGO_GIT_ALLOWED_PATHS = [Path(p) for p in config.env("GIT_ALLOWED_PATHS").split(":") if p]
+# Outgoing connections to private and loopback addresses are refused unless the operator allows them.
+EMBARGO_ALLOW_PRIVATE_NETWORK = config.env("ALLOW_PRIVATE_NETWORK") == "1"
+# The package index that private CI and reproductions download dependencies from (pip's default if empty).
+EMBARGO_PACKAGE_INDEX_URL = config.env("PACKAGE_INDEX_URL")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -17,6 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from embargo.api import api
 from embargo.audit.models import Event
+from embargo.fixes.models import Fix, Patch, Reproduction
+from embargo.projects.models import Project
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, submit
 
@@ -50,8 +52,14 @@ def credit_or_assignee(role: str) -> dict[str, Any]:
 
 
 def withdraw_or_acknowledge(role: str) -> dict[str, Any]:
-    body = {"to": "withdrawn"} if role == "reporter" else {"to": "acknowledged", "comment": "ok"}
+    """The scenario's report waits for the reporter's confirmation (fix_ready): the reporter may withdraw
+    it, the team may take it back to confirmed."""
+    body = {"to": "withdrawn"} if role == "reporter" else {"to": "confirmed", "comment": "Not quite yet."}
     return {"body": body}
+
+
+def patch_upload(role: str) -> dict[str, Any]:
+    return {"files": {"file": SimpleUploadedFile("b.patch", b"--- a/y\n+++ b/y\n"), "branch": "main"}}
 
 
 def upload(role: str) -> dict[str, Any]:
@@ -95,6 +103,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/projects/{slug}/policy"): Rule(TEAM),
     ("PUT", "/api/v1/projects/{slug}/policy"): Rule(OWNER, send(STRICTER_POLICY)),
     ("GET", "/api/v1/projects/{slug}/metrics"): Rule(TEAM),
+    ("GET", "/api/v1/projects/{slug}"): Rule(OWNER),
+    ("PATCH", "/api/v1/projects/{slug}"): Rule(OWNER, send({"test_command": "python -m pytest -x -q"})),
+    ("POST", REPORT + "/fixes"): Rule(TEAM, send({"kind": "interim", "description": "Disable the feature."})),
+    ("GET", REPORT + "/fixes"): Rule(PARTICIPANTS),
+    ("GET", REPORT + "/fixes/{fix_id}"): Rule(PARTICIPANTS),
+    ("PATCH", REPORT + "/fixes/{fix_id}"): Rule(TEAM, send({"description": "Strip it everywhere."})),
+    ("POST", REPORT + "/fixes/{fix_id}/patches"): Rule(TEAM, patch_upload),
+    ("GET", REPORT + "/fixes/{fix_id}/patches/{patch_id}"): Rule(PARTICIPANTS),
+    ("POST", REPORT + "/reproductions"): Rule(TEAM, send({"target": "affected"})),
+    ("GET", REPORT + "/reproductions"): Rule(PARTICIPANTS),
+    ("POST", REPORT + "/fix-confirmation"): Rule(frozenset({"reporter"}), send({"fixed": True})),
 }
 
 # Not routes: the OpenAPI document is public by design, and ninja's placeholder at the API's base URL
@@ -145,7 +164,7 @@ class Scenario:
 
     @classmethod
     def build(cls, team: dict[str, Api]) -> Scenario:
-        report_id = submit(team["reporter"])["id"]
+        report_id = submit(team["reporter"], reproduction="import sys; sys.exit(1)")["id"]
         base = f"/api/v1/reports/{report_id}"
         grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
         assert grant.status == 201, grant.text
@@ -156,11 +175,25 @@ class Scenario:
             f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", ATTACHMENT)}
         )
         assert attached.status == 201, attached.text
+        # A fix with a patch, put to the reporter (fix_ready), so that every fix route has something to act on.
+        Project.objects.filter(slug="requests").update(repository_url="https://example.org/requests.git")
+        confirmed = team["maintainer"].post(f"{base}/transitions", {"to": "confirmed", "comment": "Reproduced."})
+        assert confirmed.status == 200, confirmed.text
+        fix = team["maintainer"].post(f"{base}/fixes", {"kind": "patch", "description": "Strip the header."})
+        assert fix.status == 201, fix.text
+        patch = team["maintainer"].post(
+            f"{base}/fixes/{fix.json['id']}/patches",
+            files={"file": SimpleUploadedFile("fix.patch", b"--- a/x\n+++ b/x\n"), "branch": "main"},
+        )
+        assert patch.status == 201, patch.text
+        assert team["maintainer"].post(f"{base}/transitions", {"to": "fix_ready"}).status == 200
         params = {
             "slug": "requests",
             "report_id": report_id,
             "attachment_id": attached.json["id"],
             "user_id": grant.json["user"]["id"],
+            "fix_id": fix.json["id"],
+            "patch_id": patch.json["id"],
         }
         return cls(apis={**team, "anonymous": Api()}, params=params)
 
@@ -177,6 +210,10 @@ class Scenario:
             "attachments": Attachment.objects.count(),
             "collaborators": Collaborator.objects.count(),
             "events": Event.objects.count(),
+            "fixes": Fix.objects.count(),
+            "patches": Patch.objects.count(),
+            "reproductions": Reproduction.objects.count(),
+            "project": Project.objects.filter(slug="requests").values().get(),
             "policy": report.project.policy.as_domain(),
         }
 

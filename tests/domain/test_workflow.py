@@ -52,6 +52,7 @@ def _context(source: State, target: State) -> Context:
         comment="We are on it." if (source, target) in NEEDS_COMMENT else "",
         duplicate_of_same_project=True if target is State.DUPLICATE else None,
         embargo_broken=(source, target) == (State.FIX_READY, State.PUBLISHED),
+        fixes=1,
     )
 
 
@@ -109,6 +110,13 @@ def test_a_duplicate_names_a_report_of_the_same_project() -> None:
     assert check(State.ACKNOWLEDGED, State.DUPLICATE, {MAINT}, Context(duplicate_of_same_project=True))
 
 
+def test_a_report_is_fix_ready_only_with_a_fix() -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        check(State.CONFIRMED, State.FIX_READY, {MAINT}, Context(fixes=0))
+    assert refused.value.code == "fix_required"
+    assert check(State.CONFIRMED, State.FIX_READY, {MAINT}, Context(fixes=1))
+
+
 def test_publishing_before_scheduling_needs_a_broken_embargo() -> None:
     with pytest.raises(TransitionRefused) as refused:
         check(State.FIX_READY, State.PUBLISHED, {SYSTEM}, Context(embargo_broken=False))
@@ -117,7 +125,7 @@ def test_publishing_before_scheduling_needs_a_broken_embargo() -> None:
 
 def test_a_person_who_is_both_reporter_and_maintainer_may_do_what_either_may() -> None:
     assert check(State.CONFIRMED, State.WITHDRAWN, {REPORTER, MAINT})
-    assert check(State.CONFIRMED, State.FIX_READY, {REPORTER, MAINT})
+    assert check(State.CONFIRMED, State.FIX_READY, {REPORTER, MAINT}, Context(fixes=1))
 
 
 @pytest.mark.parametrize(

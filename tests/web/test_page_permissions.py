@@ -24,6 +24,8 @@ from embargo.accounts.access import Permission, access_report_by_id
 from embargo.accounts.models import User
 from embargo.accounts.verification import verification_tokens
 from embargo.audit.models import Event
+from embargo.fixes.models import Fix, Patch, Reproduction
+from embargo.projects.models import Project
 from embargo.reports import links
 from embargo.reports.actions import do_revoke_reporter_links
 from embargo.reports.models import Attachment, Collaborator, Message, Report
@@ -115,7 +117,12 @@ def upload(role: str, params: dict[str, str]) -> dict[str, Any]:
 
 
 def withdraw_or_acknowledge(role: str, params: dict[str, str]) -> dict[str, Any]:
-    return {"to": "withdrawn"} if role in REPORTER else {"to": "acknowledged", "comment": "We are on it."}
+    """The scenario's report waits for the reporter's confirmation of a fix (fix_ready)."""
+    return {"to": "withdrawn"} if role in REPORTER else {"to": "confirmed", "comment": "Not quite yet."}
+
+
+def patch_upload(role: str, params: dict[str, str]) -> dict[str, Any]:
+    return {"fix_id": params["fix_id"], "branch": "main", "file": SimpleUploadedFile("b.patch", b"--- a/y\n+++ b/y\n")}
 
 
 ACTION_RULES: dict[str, Rule] = {
@@ -127,6 +134,10 @@ ACTION_RULES: dict[str, Rule] = {
     "invite": action(TEAM, "collaborators", lambda role, p: {"email": "stranger@example.org"}),
     "uninvite": action(TEAM, "collaborators", lambda role, p: {"user_id": p["collaborator_id"]}),
     "revoke_links": action(TEAM, "link_version", nothing),
+    "add_fix": action(TEAM, "fixes", lambda role, p: {"kind": "interim", "description": "Disable it."}),
+    "add_patch": action(TEAM, "patches", patch_upload),
+    "reproduce": action(TEAM, "reproductions", lambda role, p: {"target": "affected", "ref": "v2.31.0"}),
+    "confirm_fix": action(REPORTER, "confirmation_answered_at", lambda role, p: {"fixed": "yes"}),
 }
 
 
@@ -162,7 +173,7 @@ class Scenario:
 
     @classmethod
     def build(cls, team: dict[str, Api], role: str) -> Scenario:
-        report_id = submit(team["reporter"])["id"]
+        report_id = submit(team["reporter"], reproduction="import sys; sys.exit(1)")["id"]
         base = f"/api/v1/reports/{report_id}"
         grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
         assert grant.status == 201, grant.text
@@ -173,6 +184,13 @@ class Scenario:
             f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", ATTACHMENT)}
         )
         assert attached.status == 201, attached.text
+        # A fix with a patch, put to the reporter (fix_ready), for the fix forms to act on.
+        Project.objects.filter(slug="requests").update(repository_url="https://example.org/requests.git")
+        confirmed = team["maintainer"].post(f"{base}/transitions", {"to": "confirmed", "comment": "Reproduced."})
+        assert confirmed.status == 200, confirmed.text
+        fix = team["maintainer"].post(f"{base}/fixes", {"kind": "patch", "description": "Strip the header."})
+        assert fix.status == 201, fix.text
+        assert team["maintainer"].post(f"{base}/transitions", {"to": "fix_ready"}).status == 200
 
         users = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@example.org")}
         report = Report.objects.get(public_id=report_id)
@@ -196,6 +214,7 @@ class Scenario:
             "reset_token": default_token_generator.make_token(reporter),
             "maintainer_id": users["maintainer"].public_id,
             "collaborator_id": grant.json["user"]["id"],
+            "fix_id": fix.json["id"],
         }
         return cls(client=client, params=params)
 
@@ -215,6 +234,10 @@ class Scenario:
             "attachments": Attachment.objects.count(),
             "collaborators": Collaborator.objects.count(),
             "events": Event.objects.count(),
+            "fixes": Fix.objects.count(),
+            "patches": Patch.objects.count(),
+            "reproductions": Reproduction.objects.count(),
+            "confirmation_answered_at": report.confirmation_answered_at,
         }
 
 

@@ -42,6 +42,9 @@ class Permission(StrEnum):
     ASSIGN = "assign"
     EDIT_CREDIT = "edit_credit"
     MANAGE_COLLABORATORS = "manage_collaborators"
+    MANAGE_FIXES = "manage_fixes"
+    REQUEST_REPRODUCTION = "request_reproduction"
+    CONFIRM_FIX = "confirm_fix"
 
 
 _PARTICIPANT = frozenset({Permission.VIEW_REPORT, Permission.POST_MESSAGE, Permission.ADD_ATTACHMENT})
@@ -51,12 +54,14 @@ _TEAM_ON_REPORT = _PARTICIPANT | {
     Permission.REQUEST_TRANSITION,
     Permission.ASSIGN,
     Permission.MANAGE_COLLABORATORS,
+    Permission.MANAGE_FIXES,
+    Permission.REQUEST_REPRODUCTION,
 }
 GRANTS: dict[Actor, frozenset[Permission]] = {
     Actor.OWNER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS, Permission.MANAGE_PROJECT},
     Actor.MAINTAINER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS},
     # The workflow narrows a reporter's transitions to withdrawing (and, later, "still vulnerable").
-    Actor.REPORTER: _PARTICIPANT | {Permission.EDIT_CREDIT, Permission.REQUEST_TRANSITION},
+    Actor.REPORTER: _PARTICIPANT | {Permission.EDIT_CREDIT, Permission.REQUEST_TRANSITION, Permission.CONFIRM_FIX},
     Actor.COLLABORATOR: _PARTICIPANT,
 }
 

@@ -22,11 +22,13 @@ errors.install(api)
 
 
 def _mount() -> None:
+    from embargo.fixes.api import router as fixes_router
     from embargo.projects.api import router as projects_router
     from embargo.reports.api import router as reports_router
 
     api.add_router("/", reports_router)
     api.add_router("/", projects_router)
+    api.add_router("/", fixes_router)
 
 
 _mount()

@@ -26,6 +26,17 @@ class Tag(StrEnum):
     REPORT_REMINDED = "report:reminded"
     REPORT_OVERDUE = "report:overdue"
     POLICY_CHANGED = "project:policy_changed"
+    PROJECT_SETTINGS_CHANGED = "project:settings_changed"
+    FIX_ADDED = "fix:added"
+    FIX_CHANGED = "fix:changed"
+    PATCH_ADDED = "patch:added"
+    PATCH_CHECKED = "patch:checked"
+    PATCH_TESTED = "patch:tested"
+    REPRODUCTION_REQUESTED = "reproduction:requested"
+    REPRODUCTION_FINISHED = "reproduction:finished"
+    FIX_CONFIRMED = "report:fix_confirmed"
+    FIX_DISPUTED = "report:fix_disputed"
+    CONFIRMATION_TIMED_OUT = "report:confirmation_timed_out"
 
 
 class Audience:

@@ -19,6 +19,7 @@ from embargo.domain.clocks import (
     Clock,
     ClockName,
     ReportTimes,
+    confirmation_clock,
     fix_clock,
     packagers_clock,
     response_clock,
@@ -93,6 +94,15 @@ def planned(times: ReportTimes, policy: Policy, *, needs_info_since: dt.datetime
             (Step.OVERDUE, packagers.due_at, owners),
         ],
     )
+    confirmation = confirmation_clock(times, policy, moment)
+    if confirmation is not None and times.fix_ready_at is not None:
+        # Keyed by the moment the fix was put to the reporter: each new fix gets its own.
+        result.append(
+            Reminder(
+                f"confirmation:{Step.OVERDUE}:{times.fix_ready_at.isoformat()}", "confirmation", Step.OVERDUE,
+                confirmation.due_at, team, confirmation.due_at,
+            )
+        )  # fmt: skip
     if times.state is State.NEEDS_INFO and needs_info_since is not None:
         at = needs_info_since + QUESTION_REMINDER_AFTER
         result.append(
@@ -111,6 +121,9 @@ def planned(times: ReportTimes, policy: Policy, *, needs_info_since: dt.datetime
 def _running(reminder: Reminder, times: ReportTimes, policy: Policy, moment: dt.datetime) -> bool:
     if reminder.clock == "needs_info":
         return times.state is State.NEEDS_INFO
+    if reminder.clock == "confirmation":
+        running = confirmation_clock(times, policy, moment)
+        return running is not None and running.running
     clock = {
         ClockName.RESPONSE: response_clock,
         ClockName.FIX: fix_clock,

@@ -108,6 +108,8 @@ class Context:
     duplicate_of_same_project: bool | None = None  # None: no duplicate_of given
     duplicate_of_is_self: bool = False
     embargo_broken: bool = False
+    # How many fixes the report has: a report is fix_ready only with at least one.
+    fixes: int = 0
 
 
 class TransitionRefused(Exception):
@@ -157,6 +159,11 @@ def check(source: State, target: State, actors: Iterable[Actor], context: Contex
             raise TransitionRefused("A report cannot duplicate itself.", code="duplicate_of_invalid")
         if not context.duplicate_of_same_project:
             raise TransitionRefused("`duplicate_of` must be a report of the same project.", code="duplicate_of_invalid")
+    if target is State.FIX_READY and context.fixes < 1:
+        raise TransitionRefused(
+            "A report is fix_ready only once it has a fix: add a patch, commits or an interim release first.",
+            code="fix_required",
+        )
     if (source, target) == (State.FIX_READY, State.PUBLISHED) and not context.embargo_broken:
         raise TransitionRefused(
             "Publishing before the security release is scheduled needs the embargo to be recorded as broken.",

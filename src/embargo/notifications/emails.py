@@ -34,6 +34,8 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("clock_reminder", True, "to the team: a promise of the policy falls due (remind, escalate, overdue)"),
         EmailKind("clock_late", True, "to the reporter: the project is late, and what happens next"),
         EmailKind("question_reminder", True, "to the reporter: the team still waits for your answer"),
+        EmailKind("fix_confirmation_request", True, "to the reporter: a fix exists; does it work for you?"),
+        EmailKind("fix_confirmation_answered", True, "to the team: the reporter confirmed the fix, or did not"),
     )
 }
 
@@ -68,4 +70,5 @@ CLOCK_PROMISES: dict[str, str] = {
     "response": "an answer to the reporter",
     "fix": "a released fix",
     "packagers": "the embargo notices to packagers",
+    "confirmation": "the reporter's confirmation of the fix",
 }

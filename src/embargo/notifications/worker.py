@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -24,6 +25,9 @@ from embargo.notifications.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=2)
+# A pass delivers what it claimed for at most this long, then hands the rest back: a row is never still on its
+# way when its lease runs out and another worker takes it (which would deliver it twice).
+DELIVERY_WINDOW = LEASE / 2
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=6)
@@ -41,6 +45,7 @@ def worker_name() -> str:
 @dataclass
 class PassResult:
     reminders: int = 0
+    jobs: int = 0
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -68,7 +73,9 @@ def claim(now: dt.datetime, owner: str, batch: int) -> list[OutboxMessage]:
     return list(OutboxMessage.objects.filter(id__in=ids, lease_owner=owner).order_by("due_at", "id"))
 
 
-def run_pass(now: dt.datetime | None = None, *, batch: int = 100, owner: str | None = None) -> PassResult:
+def run_pass(
+    now: dt.datetime | None = None, *, batch: int = 100, owner: str | None = None, run_jobs: bool = True
+) -> PassResult:
     """One pass: the reminders the clocks call for, then the outbox's due e-mails."""
     now = now or clock.now()
     owner = owner or worker_name()
@@ -76,10 +83,24 @@ def run_pass(now: dt.datetime | None = None, *, batch: int = 100, owner: str | N
     from embargo.reports import reminders
 
     result.reminders = len(reminders.run(now))
+    result.claimed = 0
+    _deliver(now, owner, batch, result)
+    if run_jobs:
+        from embargo.fixes import jobs
+
+        result.jobs = jobs.run(now, owner)
+        if result.jobs:
+            # A job's own notifications (and those of the actions meanwhile) go out in the same pass.
+            _deliver(now, owner, batch, result)
+    return result
+
+
+def _deliver(now: dt.datetime, owner: str, batch: int, result: PassResult) -> None:
     rows = claim(now, owner, batch)
-    result.claimed = len(rows)
+    claimed_at = time.monotonic()
+    result.claimed += len(rows)
     if not rows:
-        return result
+        return
     smtp_url = settings.EMBARGO_SMTP_URL
     conn = delivery.smtp_connection(smtp_url) if smtp_url else None
     try:
@@ -89,8 +110,11 @@ def run_pass(now: dt.datetime | None = None, *, batch: int = 100, owner: str | N
             except Exception as e:  # noqa: BLE001 - the server is down: every claimed row waits for a retry
                 for row in rows:
                     _record_failure(row, owner, now, f"{type(e).__name__}: {e}"[:2000], result)
-                return result
-        for row in rows:
+                return
+        for index, row in enumerate(rows):
+            if time.monotonic() - claimed_at > DELIVERY_WINDOW.total_seconds():
+                _release(rows[index:], owner)
+                break
             try:
                 delivery.deliver(row, conn)
             except Exception as e:  # noqa: BLE001 - recorded on the row and retried later
@@ -107,7 +131,14 @@ def run_pass(now: dt.datetime | None = None, *, batch: int = 100, owner: str | N
     finally:
         if conn is not None:
             conn.close()
-    return result
+
+
+def _release(rows: list[OutboxMessage], owner: str) -> None:
+    """Hands back claimed rows that this pass did not try: due again at once, the claim not counted as an attempt."""
+    log.info("the delivery window closed: %d claimed messages handed back for the next pass", len(rows))
+    OutboxMessage.objects.filter(pk__in=[row.pk for row in rows], lease_owner=owner).update(
+        leased_until=None, attempts=F("attempts") - 1
+    )
 
 
 def _record_failure(row: OutboxMessage, owner: str, now: dt.datetime, error: str, result: PassResult) -> None:

@@ -146,3 +146,44 @@ def do_change_policy(
 
 def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
+
+
+def check_repository(url: str) -> None:
+    """An https:// URL on a public address, or a local path the operator allowed (see fixes/git.py)."""
+    from django.conf import settings
+
+    from embargo.fixes import git
+
+    try:
+        git.check_repository(
+            url, allowed_paths=settings.EMBARGO_GIT_ALLOWED_PATHS, allow_private=settings.EMBARGO_ALLOW_PRIVATE_NETWORK
+        )
+    except git.GitError as e:
+        raise ProjectError(f"`repository_url`: {e}", field="repository_url") from None
+
+
+def do_change_project(project: Project, changes: dict[str, object], *, acting_user: User | None) -> Project:
+    """The owners' settings: name, repository, supported branches, private CI's test command and extras."""
+    from embargo.fixes import git
+
+    if changes.get("repository_url"):
+        check_repository(str(changes["repository_url"]))
+    if "supported_branches" in changes:
+        branches = list(dict.fromkeys(changes["supported_branches"] or []))  # type: ignore[call-overload]
+        for i, branch in enumerate(branches):
+            if not git.is_branch_name(branch):
+                raise ProjectError(
+                    f"`supported_branches.{i}`: {branch!r} is not a branch name.", field=f"supported_branches.{i}"
+                )
+        changes["supported_branches"] = branches
+    with transaction.atomic():
+        data = {}
+        for name, value in changes.items():
+            old = getattr(project, name)
+            if old != value:
+                data[name] = {"old": old, "new": value}
+                setattr(project, name, value)
+        if data:
+            project.save(update_fields=list(data))
+            record_event(Tag.PROJECT_SETTINGS_CHANGED, actor=acting_user, target=project, project=project, data=data)
+    return project

@@ -107,3 +107,52 @@ def get_metrics(
         "response_target_hours": policy.response_target_hours,
         "response_limit_hours": policy.response_limit_hours,
     }
+
+
+class ProjectOut(Schema):
+    slug: str
+    name: str
+    repository_url: str
+    package: str | None
+    supported_branches: list[str]
+    test_command: str
+    test_extras: str
+
+
+class ProjectPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    repository_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    supported_branches: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = None
+    test_command: Annotated[str, StringConstraints(max_length=500)] | None = None
+    test_extras: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+def project_out(project: Any) -> dict[str, Any]:
+    return {
+        "slug": project.slug,
+        "name": project.name,
+        "repository_url": project.repository_url,
+        "package": f"{project.package_ecosystem}:{project.package_name}" if project.package_name else None,
+        "supported_branches": project.supported_branches or [],
+        "test_command": project.test_command,
+        "test_extras": project.test_extras,
+    }
+
+
+@router.get("/projects/{slug}", response=ProjectOut, summary="The project's settings (owners)")
+def get_project(request: HttpRequest, slug: str) -> dict[str, Any]:
+    project, _ = access_project_by_slug(request.auth, slug, Permission.MANAGE_PROJECT)  # type: ignore[attr-defined]
+    return project_out(project)
+
+
+@router.patch("/projects/{slug}", response=ProjectOut, summary="Change the project's settings (owners)")
+def patch_project(request: HttpRequest, slug: str, payload: ProjectPatch) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    changes = {k: getattr(payload, k) for k in payload.model_fields_set}
+    if not changes:
+        raise invalid("", "Nothing to change.")
+    actions.do_change_project(project, changes, acting_user=user)
+    return project_out(project)

@@ -16,6 +16,11 @@ class Project(models.Model):
     repository_url = models.CharField(max_length=500, blank=True)
     package_ecosystem = models.CharField(max_length=50, blank=True)
     package_name = models.CharField(max_length=200, blank=True)
+    # Maintained branches that fixes are written for (e.g. main and 2.31.x).
+    supported_branches = models.JSONField(default=list, blank=True)
+    # Private CI: how the project's tests run, and which extras of the package they need.
+    test_command = models.CharField(max_length=500, blank=True)
+    test_extras = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:

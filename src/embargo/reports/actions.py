@@ -41,6 +41,7 @@ class Submission:
     credit_name: str = ""
     credit_consent: bool = False
     reporter_deadline: dt.date | None = None
+    poc_marker: str = ""
 
 
 SECRET_FIELDS = ("title", "description", "affected_versions", "reproduction", "impact", "severity_proposed")
@@ -85,6 +86,7 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
         for name in SECRET_FIELDS:
             setattr(report, name, getattr(submission, name))
         report.reporter_deadline = _deadline(submission.reporter_deadline)
+        report.poc_marker = submission.poc_marker.strip()
         _refresh_due(report)
         report.save()
         record_event(
@@ -208,6 +210,7 @@ def do_transition(
             if not duplicate_of
             else bool(original and original.project_id == report.project_id),
             duplicate_of_is_self=duplicate_of == report.public_id,
+            fixes=report.fixes.count(),
         )
         workflow.check(State(report.state), target, access.actors, context)
         fields = [
@@ -247,8 +250,9 @@ def do_post_message(access: ReportAccess, body: str, *, internal: bool, acting_u
 
 
 def do_add_attachment(
-    access: ReportAccess, *, filename: str, content_type: str, content: bytes, acting_user: User
+    access: ReportAccess, *, filename: str, content_type: str, content: bytes, acting_user: User, is_poc: bool = False
 ) -> Attachment:
+    """A file on the report; `is_poc`: a Python script that shows the vulnerability, for the sandbox to run."""
     access.require(Permission.ADD_ATTACHMENT)
     report = access.report
     digest = hashlib.sha256(content).hexdigest()
@@ -259,6 +263,7 @@ def do_add_attachment(
         content_type=content_type,
         size=len(content),
         sha256=digest,
+        is_poc=is_poc,
         created_at=clock.now(),
     )
     with transaction.atomic():

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from embargo import clock
@@ -276,6 +276,7 @@ def _attachment_out(attachment: Attachment, report: Report, team_view: bool) -> 
         "created_at": attachment.created_at,
         "uploaded_by": person(attachment.uploaded_by, show_email=team_view),
         "download_url": f"/api/v1/reports/{report.public_id}/attachments/{attachment.public_id}",
+        "is_poc": attachment.is_poc,
     }
 
 
@@ -289,7 +290,7 @@ def list_attachments(request: HttpRequest, report_id: str, page: Query[Page]) ->
 
 
 @router.post("/reports/{report_id}/attachments", response={201: AttachmentOut}, summary="Attach a file")
-def add_attachment(request: HttpRequest, report_id: str, file: File[UploadedFile]) -> Status:
+def add_attachment(request: HttpRequest, report_id: str, file: File[UploadedFile], poc: Form[bool] = False) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.ADD_ATTACHMENT)
     limit = settings.EMBARGO_MAX_ATTACHMENT_BYTES
@@ -302,6 +303,7 @@ def add_attachment(request: HttpRequest, report_id: str, file: File[UploadedFile
         content_type=(file.content_type or "application/octet-stream")[:200],
         content=content,
         acting_user=user,
+        is_poc=poc,
     )
     return Status(201, _attachment_out(attachment, access.report, access.is_team))
 

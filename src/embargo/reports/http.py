@@ -18,12 +18,16 @@ def clean_filename(name: str) -> str:
     return name[:255] or "attachment"
 
 
-def attachment_response(attachment: Attachment) -> HttpResponse:
-    """An attachment, only ever as a download: a browser must not render or sniff what a stranger sent."""
-    response = HttpResponse(actions.read_attachment(attachment), content_type="application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment.filename)
+def download_response(content: bytes, filename: str, sha256: str) -> HttpResponse:
+    """A file only ever as a download: a browser must not render or sniff what a stranger sent."""
+    response = HttpResponse(content, content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "no-store"
-    response["X-Embargo-SHA256"] = attachment.sha256
+    response["X-Embargo-SHA256"] = sha256
     return response
+
+
+def attachment_response(attachment: Attachment) -> HttpResponse:
+    return download_response(actions.read_attachment(attachment), attachment.filename, attachment.sha256)

@@ -36,6 +36,10 @@ class Report(SealedRecord):
     # The reporter's private links are bound to this number: bumping it revokes them all.
     link_version = models.PositiveIntegerField(default=1)
 
+    # How the proof of concept shows the vulnerability: empty means "it exits non-zero while vulnerable";
+    # otherwise the text it prints when vulnerable.
+    poc_marker = models.CharField(max_length=200, blank=True)
+
     credit_name = models.CharField(max_length=200, blank=True)
     credit_consent = models.BooleanField(default=False)
 
@@ -106,6 +110,8 @@ class Attachment(SealedRecord):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     storage_name = models.CharField(max_length=300)
+    # A Python script that shows the vulnerability (the sandbox runs it when the team asks).
+    is_poc = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -100,6 +100,19 @@ def report_transitioned(report: Report, *, actor: User) -> None:
         if report.reporter is not None and report.reporter != actor:
             queue_email("report_question", to=report.reporter, report=report, context={**_base(report), "link": link})
         return
+    if state == "fix_ready" and report.reporter is not None and report.reporter != actor:
+        days = report.project.policy.reporter_confirmation_days
+        queue_email(
+            "fix_confirmation_request", to=report.reporter, report=report,
+            context={**_base(report), "link": link, "days": days},
+        )  # fmt: skip
+        for guest in _others(collaborators(report), actor):
+            label, next_step = STATE_NEWS["fix_ready"]
+            queue_email(
+                "report_state_changed", to=guest, report=report,
+                context={**_base(report), "state_label": label, "next_step": next_step},
+            )  # fmt: skip
+        return
     label, next_step = STATE_NEWS.get(state, (state, ""))
     news = {"state_label": label, "next_step": next_step}
     if report.reporter is not None and report.reporter != actor:
@@ -173,3 +186,8 @@ def reminder(report: Report, *, clock: str, step: str, due_at: str, audiences: t
         link, _ = _reporter_link(report)
         template = "question_reminder" if clock == "needs_info" else "clock_late"
         queue_email(template, to=report.reporter, report=report, context={**facts, "link": link})
+
+
+def fix_confirmation_answered(report: Report, *, fixed: bool, actor: User) -> None:
+    for member in _others(team_members(report), actor):
+        queue_email("fix_confirmation_answered", to=member, report=report, context={**_base(report), "fixed": fixed})

@@ -71,7 +71,11 @@ def _one(report_id: int, now: dt.datetime, *, dry_run: bool) -> list[tuple[str, 
                 audiences=tuple(str(a) for a in reminder.audiences),
             )
             record_event(
-                Tag.REPORT_OVERDUE if reminder.step is reminders.Step.OVERDUE else Tag.REPORT_REMINDED,
+                Tag.CONFIRMATION_TIMED_OUT
+                if reminder.clock == "confirmation"
+                else Tag.REPORT_OVERDUE
+                if reminder.step is reminders.Step.OVERDUE
+                else Tag.REPORT_REMINDED,
                 actor=None,
                 target=report,
                 project=report.project,

@@ -30,6 +30,10 @@ class ReportIn(Strict):
     reporter_deadline: dt.date | None = Field(
         default=None, description="The date you intend to disclose on, if you have one; the team sees it."
     )
+    poc_marker: ShortText = Field(
+        default="",
+        description="What your proof of concept prints while vulnerable; empty: it exits non-zero while vulnerable.",
+    )
 
     @field_validator("title", "description")
     @classmethod
@@ -156,6 +160,7 @@ class AttachmentOut(Schema):
     created_at: dt.datetime
     uploaded_by: PersonOut
     download_url: str
+    is_poc: bool
 
 
 class AttachmentPage(Schema):

@@ -21,6 +21,7 @@ from embargo.accounts.actions import do_find_or_add_contact
 from embargo.domain import workflow
 from embargo.domain.workflow import Actor, State, TransitionRefused
 from embargo.errors import ActionError
+from embargo.fixes import queries as fix_queries
 from embargo.notifications.emails import STATE_NEWS
 from embargo.projects.models import Membership
 from embargo.reports import actions, links, queries, timing
@@ -153,6 +154,57 @@ def _revoke_links(request: HttpRequest, access: ReportAccess) -> str:
     return "Every private link of this report's reporter stopped working. Send them a new one when needed."
 
 
+def _add_fix(request: HttpRequest, access: ReportAccess) -> str:
+    from embargo.fixes import actions as fix_actions
+
+    fix_actions.do_add_fix(
+        access,
+        kind=request.POST.get("kind", ""),
+        description=request.POST.get("description", "")[:100_000],
+        team_only=request.POST.get("team_only") == "on",
+        acting_user=access.user,
+    )
+    return "The fix is recorded."
+
+
+def _add_patch(request: HttpRequest, access: ReportAccess) -> str:
+    from embargo.fixes import actions as fix_actions
+    from embargo.fixes import queries as fix_queries
+
+    fix = fix_queries.fix(access, request.POST.get("fix_id", ""))
+    if fix is None:
+        raise ActionError("Choose one of the report's fixes.", field="fix_id")
+    upload = request.FILES.get("file")
+    if not isinstance(upload, UploadedFile):
+        raise ActionError("Choose a patch file (git format-patch or a unified diff).", field="file")
+    fix_actions.do_add_patch(
+        fix, access, branch=request.POST.get("branch", ""), filename=clean_filename(upload.name or "fix.patch"),
+        content=upload.read(), acting_user=access.user,
+    )  # fmt: skip
+    return "The patch is stored; the worker checks whether it applies and runs the tests."
+
+
+def _reproduce(request: HttpRequest, access: ReportAccess) -> str:
+    from embargo.fixes import actions as fix_actions
+    from embargo.fixes import queries as fix_queries
+
+    target = request.POST.get("target", "")
+    fix = fix_queries.fix(access, request.POST.get("fix_id", "")) if target == "fixed" else None
+    fix_actions.do_request_reproduction(
+        access, target=target, ref=request.POST.get("ref", ""), fix=fix, branch=request.POST.get("branch", ""),
+        acting_user=access.user,
+    )  # fmt: skip
+    return "The proof of concept is queued to run in the sandbox."
+
+
+def _confirm_fix(request: HttpRequest, access: ReportAccess) -> str:
+    from embargo.fixes import actions as fix_actions
+
+    fixed = request.POST.get("fixed") == "yes"
+    fix_actions.do_confirm_fix(access, fixed=fixed, comment=request.POST.get("comment", ""), acting_user=access.user)
+    return "Thank you: the team is told." if fixed else "Thank you: the team is told the problem remains."
+
+
 HANDLERS: dict[str, Handler] = {
     "message": _post_message,
     "transition": _transition,
@@ -162,6 +214,10 @@ HANDLERS: dict[str, Handler] = {
     "invite": _invite,
     "uninvite": _uninvite,
     "revoke_links": _revoke_links,
+    "add_fix": _add_fix,
+    "add_patch": _add_patch,
+    "reproduce": _reproduce,
+    "confirm_fix": _confirm_fix,
 }
 
 
@@ -222,6 +278,13 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         "next_step": STATE_NEWS.get(report.state, ("", ""))[1],
         "clocks": [c for c in timing.report_clocks(report) if access.is_team or c.name != "packagers"],
         "needs_info_time": timing.needs_info_total(report),
+        "fixes": list(fix_queries.fixes(access).prefetch_related("patches__data_key").order_by("created_at", "id")),
+        "reproductions": list(fix_queries.reproductions(access).order_by("-created_at", "-id")[:20]),
+        "reproduction_summary": fix_queries.reproduction_summary(access),
+        "branches": report.project.supported_branches or ["main"],
+        "can_confirm": access.can(Permission.CONFIRM_FIX)
+        and report.state == "fix_ready"
+        and report.confirmation_answered_at is None,
         "error": error,
         "posted": posted,
         "policy": report.project.policy,

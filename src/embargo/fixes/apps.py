@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FixesConfig(AppConfig):
+    name = "embargo.fixes"
+    label = "fixes"
