@@ -264,6 +264,35 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_advisory_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from embargo.advisories.importing import ImportResult, import_record, records_in
+    from embargo.projects.models import Project
+
+    project = Project.objects.filter(slug=args.slug).first()
+    if project is None:
+        return _fail(f"no project {args.slug!r}")
+    path = Path(args.path)
+    if not path.exists():
+        return _fail(f"{path} does not exist")
+    records = list(records_in(path))
+    result = ImportResult()
+    for name, raw in tqdm(records, desc="importing", unit="record", disable=args.json or not sys.stderr.isatty()):
+        import_record(project, name, raw, result, acting_user=None)
+    data = {
+        "imported": result.imported,
+        "already_present": result.present,
+        "rejected": [{"file": f, "reason": r} for f, r in result.rejected],
+    }
+    lines = [f"imported {len(result.imported)}, already present {len(result.present)}, rejected {len(result.rejected)}"]
+    lines += [f"  rejected {f}: {r}" for f, r in result.rejected]
+    _print(args, data, "\n".join(lines))
+    return 0
+
+
 def cmd_django(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -332,6 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--failed", action="store_true", help="only what was given up")
     group.add_argument("--pending", action="store_true", help="only what waits for delivery")
     p.add_argument("--limit", type=int, default=50)
+
+    advisory = nouns.add_parser("advisory", help="advisories").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    p = command(advisory, "import", cmd_advisory_import, "import OSV records into a project's published history", True)
+    p.add_argument("slug")
+    p.add_argument("path", metavar="FILE_OR_DIR_OR_ZIP")
 
     p = command(nouns, "django", cmd_django, "run a Django management command (for developers)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "embargo.audit",
     "embargo.notifications",
     "embargo.fixes",
+    "embargo.advisories",
     "embargo.web",
 ]
 
@@ -142,6 +143,16 @@ EMBARGO_SECRET_KEY_FILE = config.env("SECRET_KEY_FILE")
 EMBARGO_GIT_ALLOWED_PATHS = [Path(p) for p in config.env("GIT_ALLOWED_PATHS").split(":") if p]
 # Outgoing connections to private and loopback addresses are refused unless the operator allows them.
 EMBARGO_ALLOW_PRIVATE_NETWORK = config.env("ALLOW_PRIVATE_NETWORK") == "1"
+# Advisories' readable IDs (PREFIX-YEAR-NNNN); OSV IDs use them as they are only for prefixes registered with OSV.
+EMBARGO_ADVISORY_PREFIX = config.env("ADVISORY_PREFIX", "EMB")
+EMBARGO_OSV_REGISTERED_PREFIXES = [p for p in config.env("OSV_REGISTERED_PREFIXES").split(",") if p]
+# CVE Services (the CVE program's API); projects in `cve_services` mode reserve and publish through it.
+EMBARGO_CVE_SERVICES_URL = config.env("CVE_SERVICES_URL")
+# The collection address of each ecosystem's package index, for CVE records' `collectionURL`
+# ("PyPI=https://…,npm=https://…"); without one a package is named by vendor and product.
+EMBARGO_PACKAGE_COLLECTION_URLS = dict(
+    item.split("=", 1) for item in config.env("PACKAGE_COLLECTION_URLS").split(",") if "=" in item
+)
 # The package index that private CI and reproductions download dependencies from (pip's default if empty).
 EMBARGO_PACKAGE_INDEX_URL = config.env("PACKAGE_INDEX_URL")
 

@@ -6,6 +6,7 @@ the report but a field is not theirs to change), learn nothing of the report and
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from embargo.advisories.models import Advisory
 from embargo.api import api
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
@@ -58,6 +60,26 @@ def withdraw_or_acknowledge(role: str) -> dict[str, Any]:
     return {"body": body}
 
 
+ADVISORY = {
+    "summary": "Proxy credentials leak on cross-host redirects",
+    "details": "The header survives a redirect to another host.",
+    "affected": [{"ecosystem": "PyPI", "package": "requests", "ranges": [{"introduced": "0", "fixed": "2.32.0"}]}],
+    "references": [{"type": "FIX", "url": "https://example.org/requests/commit/a1b2c3d4"}],
+}
+
+
+def osv_upload(role: str) -> dict[str, Any]:
+    events = [{"introduced": "0"}, {"fixed": "2.0"}]
+    package = {"ecosystem": "PyPI", "name": "requests"}
+    record = {
+        "id": "PYSEC-2026-1",
+        "modified": "2026-01-02T03:04:05Z",
+        "summary": "Imported",
+        "affected": [{"package": package, "ranges": [{"type": "ECOSYSTEM", "events": events}]}],
+    }
+    return {"files": {"file": SimpleUploadedFile("pysec.json", json.dumps(record).encode())}}
+
+
 def patch_upload(role: str) -> dict[str, Any]:
     return {"files": {"file": SimpleUploadedFile("b.patch", b"--- a/y\n+++ b/y\n"), "branch": "main"}}
 
@@ -73,6 +95,8 @@ class Rule:
     # The answer to a participant who sees the report but may not do this: 404 when the route itself
     # needs the permission, 403 when only a field of the request does.
     refused: int = 404
+    # Path parameters taken from another of the scenario's objects (e.g. a report that has no CVE ID yet).
+    use: tuple[tuple[str, str], ...] = ()
 
 
 OWNER = frozenset({"owner"})
@@ -114,6 +138,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", REPORT + "/reproductions"): Rule(TEAM, send({"target": "affected"})),
     ("GET", REPORT + "/reproductions"): Rule(PARTICIPANTS),
     ("POST", REPORT + "/fix-confirmation"): Rule(frozenset({"reporter"}), send({"fixed": True})),
+    ("GET", REPORT + "/advisory"): Rule(PARTICIPANTS),
+    ("PUT", REPORT + "/advisory"): Rule(TEAM, send(ADVISORY)),
+    ("POST", REPORT + "/cve"): Rule(TEAM, send({"cve_id": "CVE-2026-7777"}), use=(("report_id", "second_report_id"),)),
+    ("GET", REPORT + "/advisory/cve.json"): Rule(TEAM),
+    ("GET", REPORT + "/advisory/osv.json"): Rule(TEAM),
+    ("GET", REPORT + "/advisory/csaf.json"): Rule(TEAM),
+    ("POST", "/api/v1/projects/{slug}/advisories/import"): Rule(OWNER, osv_upload),
 }
 
 # Not routes: the OpenAPI document is public by design, and ninja's placeholder at the API's base URL
@@ -187,6 +218,16 @@ class Scenario:
         )
         assert patch.status == 201, patch.text
         assert team["maintainer"].post(f"{base}/transitions", {"to": "fix_ready"}).status == 200
+        Project.objects.filter(slug="requests").update(cna_org_id="b3476cb9-2e3d-41a6-98d0-0f47421a65b6")
+        assert team["maintainer"].call("PUT", f"{base}/advisory", ADVISORY).status == 200
+        assert team["maintainer"].post(f"{base}/cve", {"cve_id": "CVE-2026-4242"}).status == 201
+        # A second report at fix_ready, without a CVE ID, for the route that assigns one.
+        second = submit(team["reporter"])["id"]
+        for step in ({"to": "confirmed", "comment": "Yes."}, None, {"to": "fix_ready"}):
+            if step is None:
+                team["maintainer"].post(f"/api/v1/reports/{second}/fixes", {"kind": "interim"})
+                continue
+            assert team["maintainer"].post(f"/api/v1/reports/{second}/transitions", step).status == 200
         params = {
             "slug": "requests",
             "report_id": report_id,
@@ -194,6 +235,7 @@ class Scenario:
             "user_id": grant.json["user"]["id"],
             "fix_id": fix.json["id"],
             "patch_id": patch.json["id"],
+            "second_report_id": second,
         }
         return cls(apis={**team, "anonymous": Api()}, params=params)
 
@@ -213,6 +255,7 @@ class Scenario:
             "fixes": Fix.objects.count(),
             "patches": Patch.objects.count(),
             "reproductions": Reproduction.objects.count(),
+            "advisories": list(Advisory.objects.values_list("readable_id", "cve_id", "draft", "updated_at")),
             "project": Project.objects.filter(slug="requests").values().get(),
             "policy": report.project.policy.as_domain(),
         }
@@ -241,7 +284,8 @@ def test_permission_matrix(team: dict[str, Api], method: str, path: str, role: s
     scenario = Scenario.build(team)
     before = scenario.snapshot()
 
-    response = scenario.apis[role].call(method, path.format(**scenario.params), **rule.request(role))
+    params = {**scenario.params, **{name: scenario.params[other] for name, other in rule.use}}
+    response = scenario.apis[role].call(method, path.format(**params), **rule.request(role))
 
     status = expected_status(rule, role)
     if status is None:

@@ -360,7 +360,7 @@ for family, address in ((socket.AF_INET, ("127.0.0.1", port)), (socket.AF_INET6,
     except OSError as e:
         print("failed:", repr(address), e.strerror or e)
 try:
-    socket.getaddrinfo("pypi.org", 443)
+    socket.getaddrinfo("example.org", 443)
     print("dns: resolved")
 except OSError as e:
     print("dns: failed")

@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from embargo.accounts.access import Permission, access_report_by_id
 from embargo.accounts.models import User
 from embargo.accounts.verification import verification_tokens
+from embargo.advisories.models import Advisory
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
 from embargo.projects.models import Project
@@ -138,6 +139,7 @@ ACTION_RULES: dict[str, Rule] = {
     "add_patch": action(TEAM, "patches", patch_upload),
     "reproduce": action(TEAM, "reproductions", lambda role, p: {"target": "affected", "ref": "v2.31.0"}),
     "confirm_fix": action(REPORTER, "confirmation_answered_at", lambda role, p: {"fixed": "yes"}),
+    "advisory": action(TEAM, "advisories", lambda role, p: {"summary": "Proxy credentials leak", "affected": "[]"}),
 }
 
 
@@ -238,6 +240,7 @@ class Scenario:
             "patches": Patch.objects.count(),
             "reproductions": Reproduction.objects.count(),
             "confirmation_answered_at": report.confirmation_answered_at,
+            "advisories": list(Advisory.objects.values_list("readable_id", "draft", "updated_at")),
         }
 
 

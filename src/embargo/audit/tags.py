@@ -37,6 +37,9 @@ class Tag(StrEnum):
     FIX_CONFIRMED = "report:fix_confirmed"
     FIX_DISPUTED = "report:fix_disputed"
     CONFIRMATION_TIMED_OUT = "report:confirmation_timed_out"
+    ADVISORY_SAVED = "advisory:saved"
+    CVE_ASSIGNED = "advisory:cve_assigned"
+    ADVISORY_IMPORTED = "advisory:imported"
 
 
 class Audience:

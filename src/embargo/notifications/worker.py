@@ -77,6 +77,7 @@ def run_pass(
     now: dt.datetime | None = None, *, batch: int = 100, owner: str | None = None, run_jobs: bool = True
 ) -> PassResult:
     """One pass: the reminders the clocks call for, then the outbox's due e-mails."""
+    started = time.monotonic()
     now = now or clock.now()
     owner = owner or worker_name()
     result = PassResult()
@@ -90,8 +91,11 @@ def run_pass(
 
         result.jobs = jobs.run(now, owner)
         if result.jobs:
-            # A job's own notifications (and those of the actions meanwhile) go out in the same pass.
-            _deliver(now, owner, batch, result)
+            # A job's own notifications (and those of the actions meanwhile) go out in the same pass. A job may
+            # take minutes: the pass's moment moves on with it, so that what the job queued is due and the
+            # leases of this second claim start now, not at the start of the pass (already expired).
+            later = now + dt.timedelta(seconds=time.monotonic() - started)
+            _deliver(later, owner, batch, result)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -117,6 +117,11 @@ class ProjectOut(Schema):
     supported_branches: list[str]
     test_command: str
     test_extras: str
+    cve_mode: str
+    cna_org_id: str
+    cna_short_name: str | None
+    cna_user: str | None
+    cna_api_key_set: bool
 
 
 class ProjectPatch(Schema):
@@ -127,6 +132,13 @@ class ProjectPatch(Schema):
     supported_branches: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = None
     test_command: Annotated[str, StringConstraints(max_length=500)] | None = None
     test_extras: Annotated[str, StringConstraints(max_length=200)] | None = None
+    cve_mode: Literal["manual", "cve_services"] | None = None
+    cna_org_id: Annotated[str, StringConstraints(pattern=r"^$|^[0-9a-fA-F-]{36}$")] | None = None
+    cna_short_name: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    cna_user: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+    cna_api_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="write-only: stored sealed, never shown again"
+    )
 
 
 def project_out(project: Any) -> dict[str, Any]:
@@ -138,6 +150,20 @@ def project_out(project: Any) -> dict[str, Any]:
         "supported_branches": project.supported_branches or [],
         "test_command": project.test_command,
         "test_extras": project.test_extras,
+        "cve_mode": project.cve_mode,
+        "cna_org_id": project.cna_org_id,
+        **cna_out(project),
+    }
+
+
+def cna_out(project: Any) -> dict[str, Any]:
+    from embargo.advisories.models import CnaAccount
+
+    account = CnaAccount.objects.filter(project=project).first()
+    return {
+        "cna_short_name": account.short_name if account else None,
+        "cna_user": account.user if account else None,
+        "cna_api_key_set": bool(account and account.api_key),
     }
 
 
@@ -154,5 +180,10 @@ def patch_project(request: HttpRequest, slug: str, payload: ProjectPatch) -> dic
     changes = {k: getattr(payload, k) for k in payload.model_fields_set}
     if not changes:
         raise invalid("", "Nothing to change.")
+    cna = {k: changes.pop(k) for k in ("cna_short_name", "cna_user", "cna_api_key") if k in changes}
     actions.do_change_project(project, changes, acting_user=user)
+    if cna:
+        from embargo.advisories.actions import do_set_cna_account
+
+        do_set_cna_account(project, {k: str(v) for k, v in cna.items()}, acting_user=user)
     return project_out(project)

@@ -21,6 +21,12 @@ class Project(models.Model):
     # Private CI: how the project's tests run, and which extras of the package they need.
     test_command = models.CharField(max_length=500, blank=True)
     test_extras = models.CharField(max_length=200, blank=True)
+    # CVE identifiers: entered by hand from a CNA (`manual`) or reserved through CVE Services.
+    cve_mode = models.CharField(
+        max_length=16, default="manual", choices=[("manual", "manual"), ("cve_services", "cve_services")]
+    )
+    # The UUID of the CNA that assigns the project's IDs (its own or another's), for CVE records.
+    cna_org_id = models.CharField(max_length=36, blank=True)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:

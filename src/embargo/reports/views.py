@@ -205,6 +205,41 @@ def _confirm_fix(request: HttpRequest, access: ReportAccess) -> str:
     return "Thank you: the team is told." if fixed else "Thank you: the team is told the problem remains."
 
 
+def _save_advisory(request: HttpRequest, access: ReportAccess) -> str:
+    """The advisory editor: plain fields for the text, the vectors and the weaknesses; JSON for the lists."""
+    import json
+
+    import pydantic
+
+    from embargo.advisories import actions as advisory_actions
+    from embargo.advisories.schemas import AdvisoryIn
+
+    severity = [
+        {"type": kind, "score": request.POST.get(name, "").strip()}
+        for kind, name in (("CVSS_V3", "cvss_v3"), ("CVSS_V4", "cvss_v4"))
+        if request.POST.get(name, "").strip()
+    ]
+    data: dict[str, object] = {
+        "summary": request.POST.get("summary", ""),
+        "details": request.POST.get("details", ""),
+        "severity": severity,
+        "cwe_ids": [c.strip().upper() for c in request.POST.get("cwe_ids", "").split(",") if c.strip()],
+    }
+    for name in ("affected", "references", "credits"):
+        try:
+            data[name] = json.loads(request.POST.get(name) or "[]")
+        except ValueError:
+            raise ActionError(f"`{name}` is not valid JSON.", field=name) from None
+    try:
+        checked = AdvisoryIn.model_validate(data).model_dump()
+    except pydantic.ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ActionError(f"`{field}`: {first['msg']}.", field=field) from None
+    advisory = advisory_actions.do_save_advisory(access, checked, acting_user=access.user)
+    return f"The advisory {advisory.readable_id} is saved."
+
+
 HANDLERS: dict[str, Handler] = {
     "message": _post_message,
     "transition": _transition,
@@ -218,6 +253,7 @@ HANDLERS: dict[str, Handler] = {
     "add_patch": _add_patch,
     "reproduce": _reproduce,
     "confirm_fix": _confirm_fix,
+    "advisory": _save_advisory,
 }
 
 
@@ -282,6 +318,7 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         "reproductions": list(fix_queries.reproductions(access).order_by("-created_at", "-id")[:20]),
         "reproduction_summary": fix_queries.reproduction_summary(access),
         "branches": report.project.supported_branches or ["main"],
+        "advisory": _advisory_view(report),
         "can_confirm": access.can(Permission.CONFIRM_FIX)
         and report.state == "fix_ready"
         and report.confirmation_answered_at is None,
@@ -301,3 +338,43 @@ def download(request: HttpRequest, report_id: str, attachment_id: str, token: st
     if attachment is None:
         raise Http404
     return attachment_response(attachment)
+
+
+def _advisory_view(report: Report) -> dict[str, Any] | None:
+    """The advisory as the page shows it: the draft's fields, scored severities, CWE names, and the lists as
+    JSON for the editor."""
+    import json
+
+    from embargo.advisories import records
+    from embargo.advisories.models import Advisory
+    from embargo.domain import advisory as domain
+
+    advisory = Advisory.objects.select_related("data_key", "report").filter(report=report).first()
+    if advisory is None:
+        return None
+    data = json.loads(advisory.draft or "{}")
+    scored = []
+    for entry in data.get("severity", []):
+        severity = domain.Severity(entry["type"], entry["score"])
+        scored.append(
+            {"type": entry["type"], "vector": entry["score"], "score": severity.score, "rating": severity.rating}
+        )
+    vectors = {entry["type"]: entry["score"] for entry in data.get("severity", [])}
+    return {
+        "id": advisory.readable_id,
+        "cve_id": advisory.cve_id,
+        "summary": data.get("summary", ""),
+        "details": data.get("details", ""),
+        "severity": scored,
+        "cvss_v3": vectors.get("CVSS_V3", ""),
+        "cvss_v4": vectors.get("CVSS_V4", ""),
+        "cwes": [(c, domain.cwe_name(c) or "") for c in data.get("cwe_ids", [])],
+        "cwe_ids": ", ".join(data.get("cwe_ids", [])),
+        "affected": data.get("affected", []),
+        "references": data.get("references", []),
+        "credits": records.public_credits(advisory),
+        "reporter_credit": records.reporter_credit(advisory),
+        "affected_json": json.dumps(data.get("affected", []), indent=2),
+        "references_json": json.dumps(data.get("references", []), indent=2),
+        "credits_json": json.dumps(data.get("credits", []), indent=2),
+    }

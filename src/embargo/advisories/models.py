@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.db import models
+
+from embargo.vault.sealing import SealedRecord, SealedTextField
+
+
+class AdvisorySequence(models.Model):
+    """The last readable number given out per prefix and year (EMB-2026-0001, EMB-2026-0002, …)."""
+
+    prefix = models.CharField(max_length=32)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="one_sequence_per_prefix_year")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+
+class AdvisoryState(models.TextChoices):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Advisory(SealedRecord):
+    """The record that will be public. Its draft is sealed until publication."""
+
+    readable_id = models.CharField(max_length=64, unique=True)
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="advisories")
+    report = models.OneToOneField("reports.Report", on_delete=models.PROTECT, null=True, related_name="advisory")
+    # The editable fields as JSON (summary, details, severity, cwe_ids, affected, references, credits).
+    draft = SealedTextField()
+    cve_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    aliases = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=16, choices=AdvisoryState.choices, default=AdvisoryState.DRAFT)
+    # Imported from another database (OSV, GHSA, PYSEC): keeps its own ID, already public.
+    imported = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name_plural = "advisories"
+        indexes = [models.Index(fields=["project", "state", "published_at"], name="advisory_list")]
+
+    def __str__(self) -> str:
+        return self.readable_id
+
+
+class CnaAccount(SealedRecord):
+    """A project's CVE Services credentials (the API key sealed like report text)."""
+
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="cna_account")
+    short_name = models.CharField(max_length=64)
+    user = models.CharField(max_length=254)
+    api_key = SealedTextField()
+
+    def __str__(self) -> str:
+        return f"CNA account {self.short_name}/{self.user}"
