@@ -17,6 +17,21 @@ import json
 from typing import Any
 
 
+# OSV credit types in the words CVE records and CSAF acknowledgments use.
+CREDIT_WORDS = {
+    "FINDER": "finder",
+    "REPORTER": "reporter",
+    "ANALYST": "analyst",
+    "COORDINATOR": "coordinator",
+    "REMEDIATION_DEVELOPER": "remediation developer",
+    "REMEDIATION_REVIEWER": "remediation reviewer",
+    "REMEDIATION_VERIFIER": "remediation verifier",
+    "TOOL": "tool",
+    "SPONSOR": "sponsor",
+    "OTHER": "other",
+}
+
+
 class ExportError(Exception):
     """The record cannot be built in the advisory's current state; `code` is the API's 409 error code
     (`cve_id_missing`, `cna_org_missing`, `cna_org_invalid`)."""

@@ -22,22 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embargo.domain.advisory import PURL_TYPES, Advisory, AdvisoryError, Affected, Credit, Range, cwe_name, purl
-from embargo.formats import dumps, timestamp, unique
+from embargo.formats import CREDIT_WORDS, dumps, timestamp, unique
 from embargo.formats.cve import cvss_v3_json
 
 PUBLISHER_CATEGORIES = ("coordinator", "discoverer", "other", "translator", "user", "vendor")
-CREDIT_SUMMARIES = {
-    "FINDER": "finder",
-    "REPORTER": "reporter",
-    "ANALYST": "analyst",
-    "COORDINATOR": "coordinator",
-    "REMEDIATION_DEVELOPER": "remediation developer",
-    "REMEDIATION_REVIEWER": "remediation reviewer",
-    "REMEDIATION_VERIFIER": "remediation verifier",
-    "TOOL": "tool",
-    "SPONSOR": "sponsor",
-    "OTHER": "other",
-}
 ALIAS_SYSTEMS = {"GHSA": "GitHub Security Advisory", "PYSEC": "PyPI Advisory Database", "OSV": "OSV"}
 REFERENCE_SUMMARIES = {
     "ADVISORY": "Advisory",
@@ -278,7 +266,7 @@ def _vulnerability(advisory: Advisory, tree: _ProductTree) -> dict[str, Any]:
 def _acknowledgment(credit: Credit) -> dict[str, Any]:
     entry: dict[str, Any] = {"names": [credit.name]}
     if credit.type:
-        entry["summary"] = CREDIT_SUMMARIES[credit.type]
+        entry["summary"] = CREDIT_WORDS[credit.type]
     if urls := [c for c in credit.contact if c.startswith(("https://", "http://", "mailto:"))]:
         entry["urls"] = urls
     return entry

@@ -26,7 +26,7 @@ from typing import Any
 from cvss import CVSS3
 
 from embargo.domain.advisory import Advisory, AdvisoryError, Severity, cwe_name
-from embargo.formats import ExportError, dumps, timestamp, unique
+from embargo.formats import CREDIT_WORDS, ExportError, dumps, timestamp, unique
 
 DATA_VERSION = "5.1.1"
 TITLE_MAX = 256
@@ -44,18 +44,6 @@ REFERENCE_TAGS = {
     "PACKAGE": "product",
     "REPORT": "issue-tracking",
 }  # DETECTION, DISCUSSION, GIT, INTRODUCED and WEB have no tag of their own
-CREDIT_TYPES = {
-    "FINDER": "finder",
-    "REPORTER": "reporter",
-    "ANALYST": "analyst",
-    "COORDINATOR": "coordinator",
-    "REMEDIATION_DEVELOPER": "remediation developer",
-    "REMEDIATION_REVIEWER": "remediation reviewer",
-    "REMEDIATION_VERIFIER": "remediation verifier",
-    "TOOL": "tool",
-    "SPONSOR": "sponsor",
-    "OTHER": "other",
-}  # a credit without a type is "other": the schema's default would make it a finder
 
 
 def is_org_id(value: str) -> bool:
@@ -239,7 +227,7 @@ def _problem_types(advisory: Advisory) -> list[dict[str, Any]]:
 
 def _credits(advisory: Advisory) -> list[dict[str, Any]]:
     return unique(
-        [{"lang": "en", "value": c.name, "type": CREDIT_TYPES.get(c.type, "other")} for c in advisory.credits]
+        [{"lang": "en", "value": c.name, "type": CREDIT_WORDS.get(c.type, "other")  # untyped: "other", not the schema's default "finder"} for c in advisory.credits]
     )
 
 
