@@ -16,7 +16,6 @@ import datetime as dt
 import json
 from typing import Any
 
-
 # OSV credit types in the words CVE records and CSAF acknowledgments use.
 CREDIT_WORDS = {
     "FINDER": "finder",

@@ -226,8 +226,9 @@ def _problem_types(advisory: Advisory) -> list[dict[str, Any]]:
 
 
 def _credits(advisory: Advisory) -> list[dict[str, Any]]:
+    # An untyped credit is "other": the schema's default would make it a finder.
     return unique(
-        [{"lang": "en", "value": c.name, "type": CREDIT_WORDS.get(c.type, "other")  # untyped: "other", not the schema's default "finder"} for c in advisory.credits]
+        [{"lang": "en", "value": c.name, "type": CREDIT_WORDS.get(c.type, "other")} for c in advisory.credits]
     )
 
 
