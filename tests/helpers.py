@@ -86,3 +86,33 @@ def submit(api: Api, slug: str = "requests", **fields: Any) -> dict[str, Any]:
     response = api.post(f"/api/v1/projects/{slug}/reports", body)
     assert response.status == 201, response.text
     return response.json
+
+
+def report_awaiting_confirmation(
+    team: dict[str, Api], *, internal_note: str, public_answer: str, attachment: bytes
+) -> dict[str, str]:
+    """The permission matrices' report: sent by the reporter with a proof of concept, a collaborator invited, an
+    internal note and a public answer, an attachment, and a fix put to the reporter (fix_ready)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    report_id = submit(team["reporter"], reproduction="import sys; sys.exit(1)")["id"]
+    base = f"/api/v1/reports/{report_id}"
+    grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
+    assert grant.status == 201, grant.text
+    for body, internal in ((internal_note, True), (public_answer, False)):
+        posted = team["maintainer"].post(f"{base}/messages", {"body": body, "internal": internal})
+        assert posted.status == 201, posted.text
+    attached = team["reporter"].post(f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", attachment)})
+    assert attached.status == 201, attached.text
+    Project.objects.filter(slug="requests").update(repository_url="https://example.org/requests.git")
+    confirmed = team["maintainer"].post(f"{base}/transitions", {"to": "confirmed", "comment": "Reproduced."})
+    assert confirmed.status == 200, confirmed.text
+    fix = team["maintainer"].post(f"{base}/fixes", {"kind": "patch", "description": "Strip the header."})
+    assert fix.status == 201, fix.text
+    assert team["maintainer"].post(f"{base}/transitions", {"to": "fix_ready"}).status == 200
+    return {
+        "report_id": report_id,
+        "attachment_id": attached.json["id"],
+        "collaborator_id": grant.json["user"]["id"],
+        "fix_id": fix.json["id"],
+    }

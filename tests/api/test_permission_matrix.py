@@ -22,7 +22,7 @@ from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
 from embargo.projects.models import Project
 from embargo.reports.models import Attachment, Collaborator, Message, Report
-from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, submit
+from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -195,29 +195,16 @@ class Scenario:
 
     @classmethod
     def build(cls, team: dict[str, Api]) -> Scenario:
-        report_id = submit(team["reporter"], reproduction="import sys; sys.exit(1)")["id"]
-        base = f"/api/v1/reports/{report_id}"
-        grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
-        assert grant.status == 201, grant.text
-        for body, internal in ((INTERNAL_NOTE, True), (PUBLIC_ANSWER, False)):
-            posted = team["maintainer"].post(f"{base}/messages", {"body": body, "internal": internal})
-            assert posted.status == 201, posted.text
-        attached = team["reporter"].post(
-            f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", ATTACHMENT)}
+        made = report_awaiting_confirmation(
+            team, internal_note=INTERNAL_NOTE, public_answer=PUBLIC_ANSWER, attachment=ATTACHMENT
         )
-        assert attached.status == 201, attached.text
-        # A fix with a patch, put to the reporter (fix_ready), so that every fix route has something to act on.
-        Project.objects.filter(slug="requests").update(repository_url="https://example.org/requests.git")
-        confirmed = team["maintainer"].post(f"{base}/transitions", {"to": "confirmed", "comment": "Reproduced."})
-        assert confirmed.status == 200, confirmed.text
-        fix = team["maintainer"].post(f"{base}/fixes", {"kind": "patch", "description": "Strip the header."})
-        assert fix.status == 201, fix.text
+        report_id = made["report_id"]
+        base = f"/api/v1/reports/{report_id}"
         patch = team["maintainer"].post(
-            f"{base}/fixes/{fix.json['id']}/patches",
+            f"{base}/fixes/{made['fix_id']}/patches",
             files={"file": SimpleUploadedFile("fix.patch", b"--- a/x\n+++ b/x\n"), "branch": "main"},
         )
         assert patch.status == 201, patch.text
-        assert team["maintainer"].post(f"{base}/transitions", {"to": "fix_ready"}).status == 200
         Project.objects.filter(slug="requests").update(cna_org_id="b3476cb9-2e3d-41a6-98d0-0f47421a65b6")
         assert team["maintainer"].call("PUT", f"{base}/advisory", ADVISORY).status == 200
         assert team["maintainer"].post(f"{base}/cve", {"cve_id": "CVE-2026-4242"}).status == 201
@@ -231,9 +218,9 @@ class Scenario:
         params = {
             "slug": "requests",
             "report_id": report_id,
-            "attachment_id": attached.json["id"],
-            "user_id": grant.json["user"]["id"],
-            "fix_id": fix.json["id"],
+            "attachment_id": made["attachment_id"],
+            "user_id": made["collaborator_id"],
+            "fix_id": made["fix_id"],
             "patch_id": patch.json["id"],
             "second_report_id": second,
         }

@@ -26,12 +26,11 @@ from embargo.accounts.verification import verification_tokens
 from embargo.advisories.models import Advisory
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
-from embargo.projects.models import Project
 from embargo.reports import links
 from embargo.reports.actions import do_revoke_reporter_links
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.reports.views import HANDLERS
-from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, submit
+from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation
 
 pytestmark = pytest.mark.django_db
 
@@ -175,24 +174,10 @@ class Scenario:
 
     @classmethod
     def build(cls, team: dict[str, Api], role: str) -> Scenario:
-        report_id = submit(team["reporter"], reproduction="import sys; sys.exit(1)")["id"]
-        base = f"/api/v1/reports/{report_id}"
-        grant = team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"})
-        assert grant.status == 201, grant.text
-        for body, internal in ((INTERNAL_NOTE, True), (PUBLIC_ANSWER, False)):
-            posted = team["maintainer"].post(f"{base}/messages", {"body": body, "internal": internal})
-            assert posted.status == 201, posted.text
-        attached = team["reporter"].post(
-            f"{base}/attachments", files={"file": SimpleUploadedFile("poc.txt", ATTACHMENT)}
+        made = report_awaiting_confirmation(
+            team, internal_note=INTERNAL_NOTE, public_answer=PUBLIC_ANSWER, attachment=ATTACHMENT
         )
-        assert attached.status == 201, attached.text
-        # A fix with a patch, put to the reporter (fix_ready), for the fix forms to act on.
-        Project.objects.filter(slug="requests").update(repository_url="https://example.org/requests.git")
-        confirmed = team["maintainer"].post(f"{base}/transitions", {"to": "confirmed", "comment": "Reproduced."})
-        assert confirmed.status == 200, confirmed.text
-        fix = team["maintainer"].post(f"{base}/fixes", {"kind": "patch", "description": "Strip the header."})
-        assert fix.status == 201, fix.text
-        assert team["maintainer"].post(f"{base}/transitions", {"to": "fix_ready"}).status == 200
+        report_id = made["report_id"]
 
         users = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@example.org")}
         report = Report.objects.get(public_id=report_id)
@@ -208,15 +193,15 @@ class Scenario:
         params = {
             "slug": "requests",
             "report_id": report_id,
-            "attachment_id": attached.json["id"],
+            "attachment_id": made["attachment_id"],
             "link": link,
             "page": link if role in ("link", "revoked_link") else REPORT.format(report_id=report_id),
             "uid": urlsafe_base64_encode(force_bytes(reporter.pk)),
             "verify_token": verification_tokens.make_token(reporter),
             "reset_token": default_token_generator.make_token(reporter),
             "maintainer_id": users["maintainer"].public_id,
-            "collaborator_id": grant.json["user"]["id"],
-            "fix_id": fix.json["id"],
+            "collaborator_id": made["collaborator_id"],
+            "fix_id": made["fix_id"],
         }
         return cls(client=client, params=params)
 
