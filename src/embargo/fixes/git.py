@@ -29,6 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -453,21 +454,13 @@ def list_branches(
 ) -> dict[str, str]:
     """The repository's branches and the commit each points at (`git ls-remote --heads`)."""
     remote = _check(url, allowed_paths=allowed_paths, allow_private=allow_private)
-    try:
-        out = run_git(
-            ["ls-remote", "--heads", "--", remote.git_url],
-            timeout=timeout,
-            allow_file=remote.local,
-            allow_private=allow_private,
-        )
-    except GitError as error:
-        if isinstance(error, GitTimeout | RepositoryRefused):
-            raise
-        raise GitError(
-            f"could not read the branches of {_shown(url)}: {_summary(error.stderr)}",
-            stderr=error.stderr,
-            returncode=error.returncode,
-        ) from None
+    out = _remote_git(
+        f"could not read the branches of {_shown(url)}",
+        ["ls-remote", "--heads", "--", remote.git_url],
+        timeout=timeout,
+        allow_file=remote.local,
+        allow_private=allow_private,
+    )
     branches: dict[str, str] = {}
     for line in out.splitlines():
         sha, _, ref = line.partition("\t")
@@ -490,32 +483,24 @@ def clone_branch(
     instead (a reproduction may run against a released version); the checkout is then detached."""
     remote = _check(url, allowed_paths=allowed_paths, allow_private=allow_private)
     check_branch(branch)
-    try:
-        run_git(
-            [
-                "clone",
-                "--quiet",
-                "--depth=1",
-                "--single-branch",
-                "--no-tags",
-                "--no-recurse-submodules",
-                f"--branch={branch}",
-                "--",
-                remote.git_url,
-                str(Path(dest).absolute()),
-            ],
-            timeout=timeout,
-            allow_file=remote.local,
-            allow_private=allow_private,
-        )
-    except GitError as error:
-        if isinstance(error, GitTimeout | RepositoryRefused):
-            raise
-        raise GitError(
-            f"could not clone branch {branch!r} of {_shown(url)}: {_summary(error.stderr)}",
-            stderr=error.stderr,
-            returncode=error.returncode,
-        ) from None
+    _remote_git(
+        f"could not clone branch {branch!r} of {_shown(url)}",
+        [
+            "clone",
+            "--quiet",
+            "--depth=1",
+            "--single-branch",
+            "--no-tags",
+            "--no-recurse-submodules",
+            f"--branch={branch}",
+            "--",
+            remote.git_url,
+            str(Path(dest).absolute()),
+        ],
+        timeout=timeout,
+        allow_file=remote.local,
+        allow_private=allow_private,
+    )
     return run_git(["rev-parse", "--verify", "HEAD"], cwd=dest, timeout=10).strip()
 
 
@@ -605,3 +590,13 @@ def _parse_numstat(out: str) -> tuple[list[str], int, int]:
         if path not in files:
             files.append(path)
     return files, insertions, deletions
+
+
+def _remote_git(what: str, args: list[str], **options: Any) -> str:
+    """`run_git` against a remote, its failure worded as `what` went wrong (a refusal or a timeout as it is)."""
+    try:
+        return run_git(args, **options)
+    except (GitTimeout, RepositoryRefused):
+        raise
+    except GitError as error:
+        raise GitError(f"{what}: {_summary(error.stderr)}", stderr=error.stderr, returncode=error.returncode) from None

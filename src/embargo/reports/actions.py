@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from types import EllipsisType
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -45,6 +46,13 @@ class Submission:
 
 
 SECRET_FIELDS = ("title", "description", "affected_versions", "reproduction", "impact", "severity_proposed")
+
+
+def _report_event(
+    tag: Tag, report: Report, *, actor: User | None, target: Any, audience: str, data: dict[str, Any]
+) -> None:
+    """An audit event about `report` (or one of its parts), in the caller's transaction."""
+    record_event(tag, actor=actor, target=target, project=report.project, report=report, audience=audience, data=data)
 
 
 def _refresh_due(report: Report) -> None:
@@ -160,12 +168,11 @@ def _move(report: Report, target: State, actor: User, *, reason: str = "") -> No
         data["reason"] = reason
     if target is State.DUPLICATE and report.duplicate_of is not None:
         data["duplicate_of"] = report.duplicate_of.public_id
-    record_event(
+    _report_event(
         Tag.REPORT_TRANSITIONED,
+        report,
         actor=actor,
         target=report,
-        project=report.project,
-        report=report,
         audience=Audience.PARTICIPANTS,
         data=data,
     )
@@ -274,12 +281,11 @@ def do_add_attachment(
         try:
             attachment.storage_name = name
             attachment.save(update_fields=["storage_name"])
-            record_event(
+            _report_event(
                 Tag.ATTACHMENT_ADDED,
+                report,
                 actor=acting_user,
                 target=attachment,
-                project=report.project,
-                report=report,
                 audience=Audience.PARTICIPANTS,
                 data={"size": len(content), "sha256": digest, "filename": fingerprint(filename)},
             )
@@ -309,12 +315,11 @@ def do_assign(access: ReportAccess, assignee: User | None, *, acting_user: User)
         old = report.assignee
         report.assignee = assignee
         _save(report, "assignee")
-        record_event(
+        _report_event(
             Tag.REPORT_ASSIGNED,
+            report,
             actor=acting_user,
             target=report,
-            project=report.project,
-            report=report,
             audience=Audience.TEAM,
             data={"old": old.public_id if old else None, "new": assignee.public_id if assignee else None},
         )
@@ -357,12 +362,11 @@ def do_change_credit(
             report.reporter_deadline = new
         if changes:
             _save(report, "credit_name", "credit_consent", "reporter_deadline")
-            record_event(
+            _report_event(
                 Tag.REPORT_CREDIT_CHANGED,
+                report,
                 actor=acting_user,
                 target=report,
-                project=report.project,
-                report=report,
                 audience=Audience.PARTICIPANTS,
                 data=changes,
             )
@@ -381,12 +385,11 @@ def do_add_collaborator(access: ReportAccess, user: User, *, acting_user: User) 
             grant = Collaborator.objects.create(
                 report=report, user=user, invited_by=acting_user, created_at=clock.now()
             )
-            record_event(
+            _report_event(
                 Tag.COLLABORATOR_ADDED,
+                report,
                 actor=acting_user,
                 target=report,
-                project=report.project,
-                report=report,
                 audience=Audience.PARTICIPANTS,
                 data={"user": user.public_id},
             )
@@ -405,12 +408,11 @@ def do_remove_collaborator(access: ReportAccess, user_public_id: str, *, acting_
         deleted, _ = Collaborator.objects.filter(report=report, user__public_id=user_public_id).delete()
         if not deleted:
             raise ReportError("No collaborator with this id on this report.", code="not_found", status=404)
-        record_event(
+        _report_event(
             Tag.COLLABORATOR_REMOVED,
+            report,
             actor=acting_user,
             target=report,
-            project=report.project,
-            report=report,
             audience=Audience.PARTICIPANTS,
             data={"user": user_public_id},
         )
@@ -423,12 +425,11 @@ def do_revoke_reporter_links(access: ReportAccess, *, acting_user: User) -> None
     with transaction.atomic():
         Report.objects.filter(pk=report.pk).update(link_version=F("link_version") + 1)
         report.refresh_from_db(fields=["link_version"])
-        record_event(
+        _report_event(
             Tag.REPORTER_LINKS_REVOKED,
+            report,
             actor=acting_user,
             target=report,
-            project=report.project,
-            report=report,
             audience=Audience.TEAM,
             data={"version": report.link_version},
         )
