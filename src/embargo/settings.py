@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "embargo.notifications",
     "embargo.fixes",
     "embargo.advisories",
+    "embargo.releases",
     "embargo.web",
 ]
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 
 from embargo.domain import policy as domain_policy
+from embargo.ids import new_public_id
+from embargo.vault.sealing import SealedRecord, SealedTextField
 
 DEFAULTS = domain_policy.REFERENCE
 
@@ -27,6 +29,9 @@ class Project(models.Model):
     )
     # The UUID of the CNA that assigns the project's IDs (its own or another's), for CVE records.
     cna_org_id = models.CharField(max_length=36, blank=True)
+    # Mailing lists: pre-announcements (versions and date, no details) and announcements (the advisories).
+    preannounce_lists = models.JSONField(default=list, blank=True)
+    announce_lists = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -87,3 +92,85 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role} of {self.project})"
+
+
+class ProjectKey(SealedRecord):
+    """The project's OpenPGP key: signs embargo notices and announcements. Rotation retires the old one,
+    whose public key stays listed so that earlier signatures can still be checked."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="keys")
+    fingerprint = models.CharField(max_length=64)
+    public_key = models.TextField()
+    secret_key = SealedTextField()  # ASCII-armoured, no passphrase: sealed at rest instead
+    expires_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(retired_at__isnull=True), name="one_active_key_per_project"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"key {self.fingerprint} of {self.project}"
+
+
+class Packager(models.Model):
+    """A downstream distributor on the project's list; gets embargo notices ahead of releases."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="packagers")
+    organisation = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, blank=True)
+    emails = models.JSONField(default=list)
+    # Optional: when present, notices are encrypted to it (validated with GnuPG on entry).
+    public_key = models.TextField(blank=True)
+    key_fingerprint = models.CharField(max_length=64, blank=True)
+    key_expires_at = models.DateTimeField(null=True)
+    # The packager's personal links are bound to this number: bumping it revokes them.
+    link_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    # Removed packagers stay for the record of earlier notices; their links stop working.
+    removed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "organisation", "id"], name="packager_list")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} (packager of {self.project})"
+
+
+class PackagerRequestStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class PackagerRequest(models.Model):
+    """Someone asking to join the project's packager list; an owner approves or declines."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="packager_requests")
+    organisation = models.CharField(max_length=200)
+    contact_name = models.CharField(max_length=200, blank=True)
+    emails = models.JSONField(default=list)
+    public_key = models.TextField(blank=True)
+    key_fingerprint = models.CharField(max_length=64, blank=True)
+    key_expires_at = models.DateTimeField(null=True)
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=PackagerRequestStatus.choices, default=PackagerRequestStatus.PENDING
+    )
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    decision_note = models.TextField(blank=True)
+    packager = models.ForeignKey(Packager, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "status", "created_at", "id"], name="packager_request_list")]
+
+    def __str__(self) -> str:
+        return f"request of {self.organisation} to join {self.project}"
