@@ -16,13 +16,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from embargo import clock
 from embargo.advisories.models import Advisory
 from embargo.api import api
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
-from embargo.projects.models import Project
+from embargo.projects.models import Packager, PackagerRequest, Project, ProjectKey
+from embargo.releases.models import PackagerNotice, SecurityRelease
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, submit
+from tests.releases.planning import release_date
+from tests.vault import keys as test_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +92,20 @@ def upload(role: str) -> dict[str, Any]:
     return {"files": {"file": SimpleUploadedFile("more.txt", b"more", content_type="text/plain")}}
 
 
+def new_release(role: str) -> dict[str, Any]:
+    """A release of the scenario's second report (fix_ready, in no release yet)."""
+    second = Report.objects.filter(state="fix_ready", release_entry__isnull=True).values_list("public_id", flat=True)
+    return {"body": {"reports": list(second), "versions": ["2.32.4"]}}
+
+
+def another_date(role: str) -> dict[str, Any]:
+    return {"body": {"date": release_date(1), "time": "11:00"}}
+
+
+# The scenario's report waits for its reporter's confirmation: the team goes ahead with a written reason.
+OVERRIDE = {"override_confirmation": "The reporter is travelling; our CI proves the fix."}
+
+
 @dataclass(frozen=True)
 class Rule:
     allowed: frozenset[str]
@@ -100,12 +118,18 @@ class Rule:
 
 
 OWNER = frozenset({"owner"})
+EVERYONE = frozenset(ROLES)
+PACKAGER = "/api/v1/projects/{slug}/packagers/{packager_id}"
+JOIN_REQUEST = {
+    "organisation": "Arch Security", "emails": ["security@arch.example.org"], "reason": "We package requests.",
+}  # fmt: skip
 STRICTER_POLICY = {
     "response_target_hours": 6, "response_limit_hours": 24, "fix_target_days": 10, "packager_lead_days": 5,
     "release_weekdays": ["tue", "wed", "thu"], "holiday_calendar": "", "cve_required": True, "cve_after_fix": True,
     "reporter_confirmation_days": 5, "timezone": "Europe/Berlin",
 }  # fmt: skip
 REPORT = "/api/v1/reports/{report_id}"
+RELEASE = "/api/v1/projects/{slug}/security-releases/{release_id}"
 RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/projects/{slug}/reports"): Rule(
         SIGNED_IN, send({"title": "Another one", "description": "More."})
@@ -145,6 +169,34 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", REPORT + "/advisory/osv.json"): Rule(TEAM),
     ("GET", REPORT + "/advisory/csaf.json"): Rule(TEAM),
     ("POST", "/api/v1/projects/{slug}/advisories/import"): Rule(OWNER, osv_upload),
+    ("GET", "/api/v1/projects/{slug}/security-releases"): Rule(TEAM),
+    ("POST", "/api/v1/projects/{slug}/security-releases"): Rule(TEAM, new_release),
+    ("GET", RELEASE): Rule(TEAM),
+    ("PATCH", RELEASE): Rule(TEAM, send({"versions": ["2.32.5", "2.31.2"]})),
+    ("POST", RELEASE + "/notify-packagers"): Rule(TEAM, send(OVERRIDE)),
+    ("POST", RELEASE + "/embargo-broken"): Rule(TEAM, send({"reason": "Posted on a public tracker."})),
+    ("GET", RELEASE + "/preannouncement"): Rule(TEAM),
+    ("PUT", RELEASE + "/preannouncement"): Rule(TEAM, send({"text": "Requests 2.32.5 is coming."})),
+    ("POST", RELEASE + "/preannouncement/approve"): Rule(TEAM),
+    # The reporter sees the date of their report's release; collaborators do not (a team-only plan).
+    ("GET", REPORT + "/release"): Rule(TEAM | {"reporter"}),
+    ("PUT", REPORT + "/release"): Rule(TEAM, another_date),
+    ("POST", REPORT + "/release/notify-packagers"): Rule(TEAM, send(OVERRIDE)),
+    ("POST", REPORT + "/release/embargo-broken"): Rule(TEAM, send({"reason": "Posted on a public tracker."})),
+    ("POST", "/api/v1/projects/{slug}/signing-key"): Rule(OWNER, send({"generate": True})),
+    ("GET", "/api/v1/projects/{slug}/packagers"): Rule(OWNER),
+    ("POST", "/api/v1/projects/{slug}/packagers"): Rule(
+        OWNER, send({"organisation": "Arch Security", "emails": ["security@arch.example.org"]})
+    ),
+    ("GET", PACKAGER): Rule(OWNER),
+    ("PATCH", PACKAGER): Rule(OWNER, send({"contact_name": "Ada"})),
+    ("DELETE", PACKAGER): Rule(OWNER),
+    # Anyone may ask to join the packager list, with an account or without.
+    ("POST", "/api/v1/projects/{slug}/packager-requests"): Rule(EVERYONE, send(JOIN_REQUEST)),
+    ("GET", "/api/v1/projects/{slug}/packager-requests"): Rule(OWNER),
+    ("POST", "/api/v1/projects/{slug}/packager-requests/{request_id}/decision"): Rule(
+        OWNER, send({"approve": False, "note": "Who are you?"})
+    ),
 }
 
 # Not routes: the OpenAPI document is public by design, and ninja's placeholder at the API's base URL
@@ -215,14 +267,38 @@ class Scenario:
                 team["maintainer"].post(f"/api/v1/reports/{second}/fixes", {"kind": "interim"})
                 continue
             assert team["maintainer"].post(f"/api/v1/reports/{second}/transitions", step).status == 200
+        # The project's signing key, a packager on the list, and a pending request to join it.
+        key = test_keys.project_key()
+        ProjectKey.objects.create(
+            project=Project.objects.get(slug="requests"), fingerprint=key.fingerprint, public_key=key.public_armored,
+            secret_key=key.secret_armored, created_at=clock.now(),
+        )  # fmt: skip
+        packager = team["owner"].post(
+            "/api/v1/projects/requests/packagers",
+            {"organisation": "Debian Security Team", "emails": ["security@debian.example.org"]},
+        )
+        assert packager.status == 201, packager.text
+        asked = Api().post(
+            "/api/v1/projects/requests/packager-requests", {**JOIN_REQUEST, "emails": ["security@gentoo.example.org"]}
+        )
+        assert asked.status == 201, asked.text
+        # The report in a security release with its moment set and not sent yet.
+        release = team["maintainer"].post(
+            "/api/v1/projects/requests/security-releases",
+            {"reports": [report_id], "versions": ["2.32.4"], "date": release_date(), "time": "10:00"},
+        )
+        assert release.status == 201, release.text
         params = {
             "slug": "requests",
             "report_id": report_id,
+            "release_id": release.json["id"],
             "attachment_id": made["attachment_id"],
             "user_id": made["collaborator_id"],
             "fix_id": made["fix_id"],
             "patch_id": patch.json["id"],
             "second_report_id": second,
+            "packager_id": packager.json["id"],
+            "request_id": asked.json["id"],
         }
         return cls(apis={**team, "anonymous": Api()}, params=params)
 
@@ -245,6 +321,12 @@ class Scenario:
             "advisories": list(Advisory.objects.values_list("readable_id", "cve_id", "draft", "updated_at")),
             "project": Project.objects.filter(slug="requests").values().get(),
             "policy": report.project.policy.as_domain(),
+            "packagers": list(Packager.objects.values_list("public_id", "contact_name", "removed_at", "link_version")),
+            "packager_requests": list(PackagerRequest.objects.values_list("public_id", "status")),
+            "project_keys": list(ProjectKey.objects.values_list("fingerprint", "retired_at")),
+            "releases": list(SecurityRelease.objects.values().order_by("id")),
+            "release_entries": list(Report.objects.values_list("public_id", "release_entry__release_id")),
+            "notices": PackagerNotice.objects.count(),
         }
 
 

@@ -31,6 +31,7 @@ EXPECTED: dict[tuple[State, State], set[Actor]] = {
     (State.FIX_READY, State.CONFIRMED): TEAM | {REPORTER},
     (State.SCHEDULED, State.CONFIRMED): TEAM | {REPORTER},
     (State.FIX_READY, State.SCHEDULED): {SYSTEM},
+    (State.SCHEDULED, State.FIX_READY): {SYSTEM},
     (State.SCHEDULED, State.PUBLISHED): {SYSTEM},
     (State.FIX_READY, State.PUBLISHED): {SYSTEM},
 }
@@ -135,6 +136,13 @@ def test_a_person_who_is_both_reporter_and_maintainer_may_do_what_either_may() -
 def test_a_reply_returns_the_report_where_it_waited_from(previous: State | None, back: State) -> None:
     assert workflow.return_from_needs_info(previous) is back
     assert check(State.NEEDS_INFO, back, {SYSTEM})
+
+
+def test_a_scheduled_report_taken_out_of_its_release_returns_to_fix_ready_only_by_embargo_itself() -> None:
+    assert check(State.SCHEDULED, State.FIX_READY, {SYSTEM}, Context(fixes=1))
+    for person in (REPORTER, MAINT, OWNER):
+        with pytest.raises(TransitionRefused):
+            check(State.SCHEDULED, State.FIX_READY, {person}, Context(fixes=1))
 
 
 def test_scheduled_and_published_are_not_requestable() -> None:

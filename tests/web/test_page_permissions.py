@@ -8,6 +8,7 @@ anything. The reporter's private link (`/r/<id>/<token>/`) stands for the report
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,17 +21,22 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from embargo import clock
 from embargo.accounts.access import Permission, access_report_by_id
 from embargo.accounts.models import User
 from embargo.accounts.verification import verification_tokens
 from embargo.advisories.models import Advisory
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
+from embargo.projects.models import Packager, Project, ProjectKey
+from embargo.releases import links as release_links
+from embargo.releases.models import PackagerNotice, SecurityRelease
 from embargo.reports import links
 from embargo.reports.actions import do_revoke_reporter_links
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.reports.views import HANDLERS
 from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation
+from tests.vault import keys as test_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +53,8 @@ TEAM = frozenset({"maintainer", "owner"})
 PARTICIPANTS = TEAM | {"reporter", "collaborator"}
 SEES_REPORT = PARTICIPANTS | {"link"}
 REPORTER = frozenset({"reporter", "link"})  # in person or by private link
+PACKAGER_ROLES = (*ROLES, "packager_link")  # plus a packager with the links of its embargo notice
+PACKAGER = frozenset({"packager_link"})
 
 Data = Callable[[str, dict[str, str]], dict[str, Any]]  # (role, scenario params) -> POST data
 
@@ -89,6 +97,18 @@ PAGE_RULES: dict[str, Rule] = {
     "inbox": Rule("/projects/{slug}/inbox/", TEAM, shows=TEAM),
     "dashboard": Rule("/projects/{slug}/dashboard/", TEAM),
     "project-settings": Rule("/projects/{slug}/settings/", frozenset({"owner"})),
+    "project-packagers": Rule("/projects/{slug}/settings/packagers/", frozenset({"owner"})),
+    "packager-join": Rule("/projects/{slug}/packagers/join/", EVERYONE),  # no account needed
+    "project-key": Rule("/projects/{slug}/pgp-key.asc", EVERYONE, login=False),
+    # A packager's personal links from an embargo notice: the link is the credential, whoever else one is.
+    "packager-ack": Rule("{ack}", PACKAGER, PACKAGER_ROLES, login=False),
+    "packager-access": Rule("{access}", PACKAGER, PACKAGER_ROLES, login=False),
+    "packager-patch": Rule("{access}patches/{patch_id}/", PACKAGER, PACKAGER_ROLES, login=False),
+    "packager-advisory": Rule("{access}advisories/{advisory_id}.txt", PACKAGER, PACKAGER_ROLES, login=False),
+    "packager-osv": Rule("{access}advisories/{advisory_id}.osv.json", PACKAGER, PACKAGER_ROLES, login=False),
+    "packager-calendar": Rule("{access}release.ics", PACKAGER, PACKAGER_ROLES, login=False),
+    "releases": Rule("/projects/{slug}/releases/", TEAM),
+    "release": Rule("/projects/{slug}/releases/{release_id}/", TEAM, shows=TEAM),  # names the release's reports
     "report": Rule(REPORT, PARTICIPANTS, thread=True),
     "download": Rule(REPORT + "attachments/{attachment_id}/", PARTICIPANTS),
     "report-link": Rule(LINK, frozenset({"link"}), REPORT_ROLES, login=False, thread=True),
@@ -178,6 +198,12 @@ class Scenario:
             team, internal_note=INTERNAL_NOTE, public_answer=PUBLIC_ANSWER, attachment=ATTACHMENT
         )
         report_id = made["report_id"]
+        # The report in a security release (its forms have their own ladder in tests/releases/test_release_pages.py).
+        release = team["maintainer"].post(
+            "/api/v1/projects/requests/security-releases", {"reports": [report_id], "versions": ["2.32.4"]}
+        )
+        assert release.status == 201, release.text
+        packager_params = _packager_links(team, report_id, release.json["id"], role)
 
         users = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@example.org")}
         report = Report.objects.get(public_id=report_id)
@@ -202,6 +228,8 @@ class Scenario:
             "maintainer_id": users["maintainer"].public_id,
             "collaborator_id": made["collaborator_id"],
             "fix_id": made["fix_id"],
+            "release_id": release.json["id"],
+            **packager_params,
         }
         return cls(client=client, params=params)
 
@@ -227,6 +255,43 @@ class Scenario:
             "confirmation_answered_at": report.confirmation_answered_at,
             "advisories": list(Advisory.objects.values_list("readable_id", "draft", "updated_at")),
         }
+
+
+def _packager_links(team: dict[str, Api], report_id: str, release_id: str, role: str) -> dict[str, str]:
+    """The project's signing key, a patch and an advisory for the report, and a packager sent an embargo notice
+    of the release; its links are good for `packager_link` and forged (on the same objects) for everyone else."""
+    project = Project.objects.get(slug="requests")
+    key = test_keys.project_key()
+    ProjectKey.objects.create(
+        project=project, fingerprint=key.fingerprint, public_key=key.public_armored, secret_key=key.secret_armored,
+        created_at=clock.now(),
+    )  # fmt: skip
+    base = f"/api/v1/reports/{report_id}"
+    fix_id = team["maintainer"].get(f"{base}/fixes").json["items"][0]["id"]
+    patch = team["maintainer"].post(f"{base}/fixes/{fix_id}/patches", files={
+        "file": SimpleUploadedFile("fix.patch", b"--- a/x\n+++ b/x\n"), "branch": "main"})  # fmt: skip
+    assert patch.status == 201, patch.text
+    advisory = team["maintainer"].call("PUT", f"{base}/advisory", {"summary": "Proxy credentials leak"})
+    assert advisory.status == 200, advisory.text
+    release = SecurityRelease.objects.get(public_id=release_id)
+    release.release_at = clock.now() + dt.timedelta(days=10)
+    release.save()
+    packager = Packager.objects.create(
+        project=project, organisation="Distro Security", emails=["security@distro.example.org"], created_at=clock.now()
+    )
+    notice = PackagerNotice.objects.create(
+        release=release, packager=packager, round=1, reason="first", report_ids=[report_id], created_at=clock.now()
+    )
+    good = role == "packager_link"
+    forged = "0" * 32
+    return {
+        "ack": release_links.ack_path(notice) if good else f"/packagers/ack/{notice.public_id}/{forged}/",
+        "access": release_links.access_path(packager, release)
+        if good
+        else f"/packagers/{packager.public_id}/releases/{release_id}/{forged}/",
+        "patch_id": patch.json["id"],
+        "advisory_id": advisory.json["id"],
+    }
 
 
 def outcome(rule: Rule, role: str) -> str:

@@ -45,6 +45,10 @@ class Permission(StrEnum):
     MANAGE_FIXES = "manage_fixes"
     REQUEST_REPRODUCTION = "request_reproduction"
     CONFIRM_FIX = "confirm_fix"
+    # Security releases: the team plans them (on the project, or through one of their reports); a reporter
+    # sees the release facts of their own report.
+    MANAGE_RELEASES = "manage_releases"
+    VIEW_RELEASE = "view_release"
 
 
 _PARTICIPANT = frozenset({Permission.VIEW_REPORT, Permission.POST_MESSAGE, Permission.ADD_ATTACHMENT})
@@ -56,12 +60,15 @@ _TEAM_ON_REPORT = _PARTICIPANT | {
     Permission.MANAGE_COLLABORATORS,
     Permission.MANAGE_FIXES,
     Permission.REQUEST_REPRODUCTION,
+    Permission.MANAGE_RELEASES,
+    Permission.VIEW_RELEASE,
 }
 GRANTS: dict[Actor, frozenset[Permission]] = {
     Actor.OWNER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS, Permission.MANAGE_PROJECT},
     Actor.MAINTAINER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS},
     # The workflow narrows a reporter's transitions to withdrawing (and, later, "still vulnerable").
-    Actor.REPORTER: _PARTICIPANT | {Permission.EDIT_CREDIT, Permission.REQUEST_TRANSITION, Permission.CONFIRM_FIX},
+    Actor.REPORTER: _PARTICIPANT
+    | {Permission.EDIT_CREDIT, Permission.REQUEST_TRANSITION, Permission.CONFIRM_FIX, Permission.VIEW_RELEASE},
     Actor.COLLABORATOR: _PARTICIPANT,
 }
 

@@ -85,6 +85,8 @@ def _moves() -> tuple[Move, ...]:
         Move(State.FIX_READY, State.CONFIRMED, TEAM | {Actor.REPORTER}),
         Move(State.SCHEDULED, State.CONFIRMED, TEAM | {Actor.REPORTER}),
         Move(State.FIX_READY, State.SCHEDULED, frozenset({Actor.SYSTEM})),
+        # Taken out of its security release after the notices went out: the fix stands, the date no longer.
+        Move(State.SCHEDULED, State.FIX_READY, frozenset({Actor.SYSTEM})),
         Move(State.SCHEDULED, State.PUBLISHED, frozenset({Actor.SYSTEM})),
         # Straight to publication only when the embargo is broken (guarded in `check`).
         Move(State.FIX_READY, State.PUBLISHED, frozenset({Actor.SYSTEM})),

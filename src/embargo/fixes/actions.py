@@ -212,6 +212,10 @@ def do_confirm_fix(access: ReportAccess, *, fixed: bool, comment: str, acting_us
 
             workflow.check(State(report.state), State.CONFIRMED, {Actor.REPORTER}, workflow.Context(fixes=1))
             report_actions._move(report, State.CONFIRMED, acting_user, reason="reporter_still_vulnerable")
+            # Out of its security release; the packagers are told if the notices went out.
+            from embargo.releases.actions import take_out_of_release
+
+            take_out_of_release(report, acting_user=acting_user, reason="still_vulnerable")
             record_event(
                 Tag.FIX_DISPUTED, actor=acting_user, target=report, project=report.project, report=report,
                 audience=Audience.PARTICIPANTS, data={"comment": fingerprint(comment) if comment else None},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -19,7 +21,33 @@ class DeliveryError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Builder:
+    """An e-mail that templates cannot make (e.g. a signed, encrypted embargo notice with attachments): `build`
+    makes the whole message when the worker delivers it; `sent` runs once the row was handed to SMTP."""
+
+    build: Callable[[OutboxMessage], EmailMessage]
+    sent: Callable[[OutboxMessage], None] | None = None
+
+
+BUILDERS: dict[str, Builder] = {}
+
+
+def register(template: str, builder: Builder) -> None:
+    """Called by the app that owns the e-mail kind, from its AppConfig.ready()."""
+    BUILDERS[template] = builder
+
+
+def sent(row: OutboxMessage) -> None:
+    builder = BUILDERS.get(row.template)
+    if builder is not None and builder.sent is not None:
+        builder.sent(row)
+
+
 def render(row: OutboxMessage) -> EmailMessage:
+    builder = BUILDERS.get(row.template)
+    if builder is not None:
+        return builder.build(row)
     context = dict(row.context)
     subject = " ".join(render_to_string(f"email/{row.template}/subject.txt", context).split())
     body = render_to_string(f"email/{row.template}/body.txt", context).strip() + "\n"

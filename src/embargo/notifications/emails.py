@@ -36,6 +36,17 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("question_reminder", True, "to the reporter: the team still waits for your answer"),
         EmailKind("fix_confirmation_request", True, "to the reporter: a fix exists; does it work for you?"),
         EmailKind("fix_confirmation_answered", True, "to the team: the reporter confirmed the fix, or did not"),
+        # Packagers asking to join a project's list (no account needed): the owners hear of it, the asker hears
+        # the decision at every address it gave.
+        EmailKind("packager_request_received", False, "to the owners: a packager asks to join the embargo list"),
+        EmailKind("packager_request_approved", True, "to a packager: you are on the project's embargo list"),
+        EmailKind("packager_request_declined", True, "to a packager: your request to join was declined, and why"),
+        # Security releases: the reporter hears the date (never report text); the lists get the public notice.
+        EmailKind("release_scheduled", True, "to the reporter: the release date of your report is set, or moved"),
+        EmailKind("embargo_broken", True, "to the team and the reporters: an issue became public before its release"),
+        EmailKind("preannouncement", True, "to the pre-announcement lists: the approved, public notice of a release"),
+        # Built by embargo.releases.notices, not from templates: it carries the advisories and patches (DESIGN.md).
+        EmailKind("packager_notice", True, "to a packager: the embargo notice, signed, encrypted when it has a key"),
     )
 }
 

@@ -131,6 +131,7 @@ def _deliver(now: dt.datetime, owner: str, batch: int, result: PassResult) -> No
             OutboxMessage.objects.filter(pk=row.pk, lease_owner=owner).update(
                 sent_at=clock.now(), leased_until=None, last_error=""
             )
+            delivery.sent(row)
             result.sent += 1
     finally:
         if conn is not None:

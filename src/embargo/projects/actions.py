@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
 
 from embargo import clock
+from embargo.accounts.access import GRANTS, NotFound, Permission, team_role
 from embargo.accounts.models import User
 from embargo.audit.actions import record_event
 from embargo.audit.tags import Tag
 from embargo.domain import policy as domain_policy
 from embargo.errors import ActionError
-from embargo.projects.models import Membership, Policy, Project, Role
+from embargo.notifications.outbox import queue_email
+from embargo.projects.models import (
+    Membership,
+    Packager,
+    PackagerRequest,
+    PackagerRequestStatus,
+    Policy,
+    Project,
+    Role,
+)
+from embargo.vault import openpgp
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$")
 # OSV's ecosystem names for the package ecosystems Embargo knows.
@@ -21,6 +39,15 @@ KNOWN_ECOSYSTEMS = {"PyPI", "npm", "crates.io", "Go", "Maven", "NuGet", "RubyGem
 
 class ProjectError(ActionError):
     pass
+
+
+def require_permission(project: Project, user: User | None, permission: Permission) -> None:
+    """The action checks again what its page or API handler checked. No user: the operator (CLI, demo)."""
+    if user is None:
+        return
+    role = team_role(user, project)
+    if role is None or permission not in GRANTS[role]:
+        raise NotFound
 
 
 def parse_package(spec: str) -> tuple[str, str]:
@@ -163,8 +190,13 @@ def check_repository(url: str) -> None:
 
 
 def do_change_project(project: Project, changes: dict[str, object], *, acting_user: User | None) -> Project:
-    """The owners' settings: name, repository, supported branches, private CI's test command and extras."""
+    """The owners' settings: name, repository, supported branches, private CI's test command and extras, the
+    announcement lists."""
     from embargo.fixes import git
+
+    for name in ANNOUNCEMENT_LISTS:
+        if name in changes:
+            changes[name] = clean_addresses(changes[name] or [], name, maximum=MAX_LIST_ADDRESSES)  # type: ignore[arg-type]
 
     if changes.get("repository_url"):
         check_repository(str(changes["repository_url"]))
@@ -187,3 +219,265 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
             project.save(update_fields=list(data))
             record_event(Tag.PROJECT_SETTINGS_CHANGED, actor=acting_user, target=project, project=project, data=data)
     return project
+
+
+# --- announcement lists and packagers ------------------------------------------------------------------------
+
+ANNOUNCEMENT_LISTS = ("preannounce_lists", "announce_lists")
+MAX_LIST_ADDRESSES = 20
+MAX_PACKAGER_ADDRESSES = 10
+MAX_REASON = 2000
+
+
+def clean_addresses(values: Iterable[str], field: str, *, minimum: int = 0, maximum: int) -> list[str]:
+    """E-mail addresses, each checked (the error names `field.N`), repeated ones dropped (whatever their case)."""
+    values = list(values)
+    if len(values) > maximum:
+        raise ProjectError(f"`{field}`: at most {maximum} addresses.", field=field)
+    seen: dict[str, str] = {}
+    for i, value in enumerate(values):
+        address = str(value).strip()
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ProjectError(f"`{field}.{i}`: {address!r} is not an e-mail address.", field=f"{field}.{i}") from None
+        seen.setdefault(address.lower(), address)
+    if len(seen) < minimum:
+        raise ProjectError(f"`{field}`: give at least {minimum} e-mail address.", field=field)
+    return list(seen.values())
+
+
+def _packager_key(public_key: str) -> openpgp.KeyInfo | None:
+    """An optional armoured public key, checked on entry: it must be able to take encryption now."""
+    if not public_key.strip():
+        return None
+    try:
+        return openpgp.inspect_public_key(public_key, now=clock.now(), purpose="encrypt")
+    except openpgp.KeyRefused as e:
+        raise ProjectError(f"The key was refused: {e.reason}.", field="public_key", code="key_refused") from None
+
+
+def _packager_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """organisation, contact_name, emails and public_key checked and cleaned; the key's fingerprint and expiry
+    added. Only the fields given are checked (a change may give one)."""
+    cleaned: dict[str, Any] = {}
+    if "organisation" in fields:
+        organisation = " ".join(str(fields["organisation"] or "").split())
+        if not organisation:
+            raise ProjectError("`organisation` is required.", field="organisation")
+        if len(organisation) > 200:
+            raise ProjectError("`organisation`: at most 200 characters.", field="organisation")
+        cleaned["organisation"] = organisation
+    if "contact_name" in fields:
+        contact = " ".join(str(fields["contact_name"] or "").split())
+        if len(contact) > 200:
+            raise ProjectError("`contact_name`: at most 200 characters.", field="contact_name")
+        cleaned["contact_name"] = contact
+    if "emails" in fields:
+        cleaned["emails"] = clean_addresses(fields["emails"] or [], "emails", minimum=1, maximum=MAX_PACKAGER_ADDRESSES)
+    if "public_key" in fields:
+        public_key = str(fields["public_key"] or "").strip()
+        info = _packager_key(public_key)
+        cleaned["public_key"] = public_key + "\n" if info else ""
+        cleaned["key_fingerprint"] = info.fingerprint if info else ""
+        cleaned["key_expires_at"] = info.expires_at if info else None
+    return cleaned
+
+
+def _key_summary(fingerprint: str, expires_at: Any) -> dict[str, Any] | None:
+    return (
+        {"fingerprint": fingerprint, "expires_at": expires_at.isoformat() if expires_at else None}
+        if fingerprint
+        else None
+    )
+
+
+def do_add_packager(
+    project: Project,
+    *,
+    organisation: str,
+    emails: list[str],
+    contact_name: str = "",
+    public_key: str = "",
+    acting_user: User | None,
+) -> Packager:
+    """A downstream distributor on the project's list: it gets the embargo notices of later releases."""
+    require_permission(project, acting_user, Permission.MANAGE_PROJECT)
+    fields = _packager_fields(
+        {"organisation": organisation, "contact_name": contact_name, "emails": emails, "public_key": public_key}
+    )
+    with transaction.atomic():
+        packager = Packager.objects.create(project=project, created_at=clock.now(), **fields)
+        record_event(
+            Tag.PACKAGER_ADDED, actor=acting_user, target=packager, project=project,
+            data={"organisation": packager.organisation, "contact_name": packager.contact_name,
+                  "emails": packager.emails, "key": _key_summary(packager.key_fingerprint, packager.key_expires_at)},
+        )  # fmt: skip
+    return packager
+
+
+def do_change_packager(packager: Packager, changes: dict[str, Any], *, acting_user: User | None) -> Packager:
+    """Changes organisation, contact_name, emails or public_key (an empty key removes it). An address taken off
+    the list takes the packager's personal links with it (the link version is bumped)."""
+    require_permission(packager.project, acting_user, Permission.MANAGE_PROJECT)
+    unknown = set(changes) - {"organisation", "contact_name", "emails", "public_key"}
+    if unknown:
+        raise ProjectError(f"`{sorted(unknown)[0]}` cannot be changed.", field=sorted(unknown)[0])
+    fields = _packager_fields(changes)
+    with transaction.atomic():
+        row = Packager.objects.select_for_update().filter(pk=packager.pk, removed_at__isnull=True).first()
+        if row is None:
+            raise NotFound
+        data: dict[str, Any] = {}
+        for name in ("organisation", "contact_name", "emails"):
+            if name in fields and getattr(row, name) != fields[name]:
+                data[name] = {"old": getattr(row, name), "new": fields[name]}
+        if "public_key" in fields and row.key_fingerprint != fields["key_fingerprint"]:
+            data["key"] = {
+                "old": _key_summary(row.key_fingerprint, row.key_expires_at),
+                "new": _key_summary(fields["key_fingerprint"], fields["key_expires_at"]),
+            }
+        if not data and not ("public_key" in fields and row.public_key != fields["public_key"]):
+            return row
+        for name, value in fields.items():
+            setattr(row, name, value)
+        update = list(fields)
+        if "emails" in data and {e.lower() for e in data["emails"]["old"]} - {e.lower() for e in data["emails"]["new"]}:
+            row.link_version += 1
+            update.append("link_version")
+            data["links_revoked"] = True
+        row.save(update_fields=update)
+        if data:
+            record_event(Tag.PACKAGER_CHANGED, actor=acting_user, target=row, project=row.project, data=data)
+    return row
+
+
+def do_remove_packager(packager: Packager, *, acting_user: User | None) -> None:
+    """Takes the packager off the list. The row stays for the record of earlier notices; its personal links
+    stop working (the link version is bumped)."""
+    require_permission(packager.project, acting_user, Permission.MANAGE_PROJECT)
+    with transaction.atomic():
+        removed = Packager.objects.filter(pk=packager.pk, removed_at__isnull=True).update(
+            removed_at=clock.now(), link_version=F("link_version") + 1
+        )
+        if not removed:
+            raise NotFound
+        record_event(
+            Tag.PACKAGER_REMOVED, actor=acting_user, target=packager, project=packager.project,
+            data={"organisation": packager.organisation},
+        )  # fmt: skip
+
+
+def _page_link(name: str, project: Project) -> str:
+    return settings.EMBARGO_BASE_URL + reverse(name, args=[project.slug])
+
+
+def do_request_packager(
+    project: Project,
+    *,
+    organisation: str,
+    emails: list[str],
+    reason: str,
+    contact_name: str = "",
+    public_key: str = "",
+) -> PackagerRequest:
+    """Someone, with or without an account, asks to join the project's packager list; the owners are told.
+    The answer says nothing of the list itself: the same whether or not the address is on it already.
+    A second pending request from one of the same addresses is refused (409 `request_pending`)."""
+    fields = _packager_fields(
+        {"organisation": organisation, "contact_name": contact_name, "emails": emails, "public_key": public_key}
+    )
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ProjectError("`reason` is required: say who you are and what you package.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise ProjectError(f"`reason`: at most {MAX_REASON} characters.", field="reason")
+    with transaction.atomic():
+        # Requests of one project are taken one at a time, so two at once cannot both pass the check below.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        asked = {e.lower() for e in fields["emails"]}
+        for pending in PackagerRequest.objects.filter(project=project, status=PackagerRequestStatus.PENDING):
+            if asked & {e.lower() for e in pending.emails}:
+                raise ProjectError(
+                    "A request from this address waits for the project's owners already.",
+                    field="emails", code="request_pending", status=409,
+                )  # fmt: skip
+        request = PackagerRequest.objects.create(project=project, reason=reason, created_at=clock.now(), **fields)
+        record_event(
+            Tag.PACKAGER_REQUESTED, actor=None, target=request, project=project,
+            data={"organisation": request.organisation, "emails": request.emails,
+                  "key": _key_summary(request.key_fingerprint, request.key_expires_at)},
+        )  # fmt: skip
+        owners = Membership.objects.filter(
+            project=project, role=Role.OWNER, user__email_verified_at__isnull=False
+        ).select_related("user")
+        for membership in owners:
+            queue_email(
+                "packager_request_received",
+                to=membership.user,
+                context={
+                    "project_name": project.name,
+                    "organisation": request.organisation,
+                    "contact_name": request.contact_name,
+                    "has_key": bool(request.key_fingerprint),
+                    "key_fingerprint": openpgp.fingerprint_display(request.key_fingerprint),
+                    "link": _page_link("project-packagers", project),
+                },
+            )
+    return request
+
+
+def do_decide_packager_request(
+    request: PackagerRequest, *, approve: bool, note: str = "", acting_user: User | None
+) -> PackagerRequest:
+    """An owner approves (the packager joins the list) or declines a pending request; the asker is told at
+    each address it gave, with the owner's note when declined."""
+    from embargo.projects.keys import active_key
+
+    project = request.project
+    require_permission(project, acting_user, Permission.MANAGE_PROJECT)
+    note = str(note or "").strip()
+    if len(note) > MAX_REASON:
+        raise ProjectError(f"`note`: at most {MAX_REASON} characters.", field="note")
+    with transaction.atomic():
+        row = PackagerRequest.objects.select_for_update().get(pk=request.pk)
+        if row.status != PackagerRequestStatus.PENDING:
+            raise ProjectError(f"This request was {row.status} already.", code="request_decided", status=409)
+        packager = None
+        if approve:
+            packager = do_add_packager(
+                project,
+                organisation=row.organisation,
+                contact_name=row.contact_name,
+                emails=list(row.emails),
+                public_key=row.public_key,
+                acting_user=acting_user,
+            )
+        row.status = PackagerRequestStatus.APPROVED if approve else PackagerRequestStatus.DECLINED
+        row.decided_at = clock.now()
+        row.decided_by = acting_user
+        row.decision_note = note
+        row.packager = packager
+        row.save(update_fields=["status", "decided_at", "decided_by", "decision_note", "packager"])
+        record_event(
+            Tag.PACKAGER_REQUEST_APPROVED if approve else Tag.PACKAGER_REQUEST_DECLINED,
+            actor=acting_user, target=row, project=project,
+            data={"organisation": row.organisation, "packager": packager.public_id if packager else None,
+                  "note": note},
+        )  # fmt: skip
+        key = active_key(project) if approve else None
+        for address in row.emails:
+            queue_email(
+                "packager_request_approved" if approve else "packager_request_declined",
+                to=address,
+                context={
+                    "project_name": project.name,
+                    "organisation": row.organisation,
+                    "has_key": bool(row.key_fingerprint),
+                    "key_fingerprint": openpgp.fingerprint_display(row.key_fingerprint),
+                    "project_key_link": _page_link("project-key", project) if key else "",
+                    "note": note,
+                    "link": _page_link("packager-join", project),
+                },
+            )
+    return row

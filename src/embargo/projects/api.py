@@ -1,4 +1,5 @@
-"""Project routes of the HTTP API: the policy (and, as features arrive, the project's settings)."""
+"""Project routes of the HTTP API: the policy, the project's settings and OpenPGP key, its packager list and
+the requests to join it."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from embargo import clock
 from embargo.accounts.access import Permission, access_project_by_slug
 from embargo.api.errors import invalid
+from embargo.api.pagination import Key, paginate
 from embargo.domain.policy import WEEKDAY_NAMES, Policy
-from embargo.projects import actions, queries
+from embargo.projects import actions, keys, queries
+from embargo.projects.models import Packager, PackagerRequest, ProjectKey
 
 router = Router(tags=["projects"])
 
@@ -109,6 +112,20 @@ def get_metrics(
     }
 
 
+Address = Annotated[str, StringConstraints(max_length=254)]
+ArmoredKey = Annotated[str, StringConstraints(max_length=200_000)]
+
+
+class SigningKeyOut(Schema):
+    fingerprint: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+
+
+class RetiredKeyOut(SigningKeyOut):
+    retired_at: dt.datetime
+
+
 class ProjectOut(Schema):
     slug: str
     name: str
@@ -122,6 +139,10 @@ class ProjectOut(Schema):
     cna_short_name: str | None
     cna_user: str | None
     cna_api_key_set: bool
+    preannounce_lists: list[str]
+    announce_lists: list[str]
+    signing_key: SigningKeyOut | None = Field(description="the active OpenPGP key (read-only; see /signing-key)")
+    retired_keys: list[RetiredKeyOut] = Field(description="earlier keys, still published in pgp-key.asc")
 
 
 class ProjectPatch(Schema):
@@ -139,6 +160,10 @@ class ProjectPatch(Schema):
     cna_api_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="write-only: stored sealed, never shown again"
     )
+    preannounce_lists: list[Address] | None = Field(
+        default=None, description="at most 20 addresses: pre-announcements (versions and date, no details)"
+    )
+    announce_lists: list[Address] | None = Field(default=None, description="at most 20 addresses: the advisories")
 
 
 def project_out(project: Any) -> dict[str, Any]:
@@ -153,6 +178,23 @@ def project_out(project: Any) -> dict[str, Any]:
         "cve_mode": project.cve_mode,
         "cna_org_id": project.cna_org_id,
         **cna_out(project),
+        "preannounce_lists": project.preannounce_lists or [],
+        "announce_lists": project.announce_lists or [],
+        **keys_out(project),
+    }
+
+
+def _key_out(key: ProjectKey) -> dict[str, Any]:
+    out = {"fingerprint": key.fingerprint, "created_at": key.created_at, "expires_at": key.expires_at}
+    return out if key.retired_at is None else {**out, "retired_at": key.retired_at}
+
+
+def keys_out(project: Any) -> dict[str, Any]:
+    published = keys.published_keys(project)
+    active = [k for k in published if k.retired_at is None]
+    return {
+        "signing_key": _key_out(active[0]) if active else None,
+        "retired_keys": [_key_out(k) for k in published if k.retired_at is not None],
     }
 
 
@@ -187,3 +229,247 @@ def patch_project(request: HttpRequest, slug: str, payload: ProjectPatch) -> dic
 
         do_set_cna_account(project, {k: str(v) for k, v in cna.items()}, acting_user=user)
     return project_out(project)
+
+
+# --- the project's OpenPGP key -------------------------------------------------------------------------------
+
+
+class SigningKeyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    generate: StrictBool | None = Field(default=None, description="true: Embargo makes a new ed25519 key")
+    secret_key: ArmoredKey | None = Field(
+        default=None, description="or your own ASCII-armoured secret key, without a passphrase (stored sealed)"
+    )
+
+
+class NewSigningKeyOut(SigningKeyOut):
+    public_key: str
+
+
+@router.post(
+    "/projects/{slug}/signing-key",
+    response={201: NewSigningKeyOut},
+    summary="Generate or upload the project's OpenPGP key; the active one is retired (owners)",
+)
+def post_signing_key(request: HttpRequest, slug: str, payload: SigningKeyIn) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    if bool(payload.generate) == bool(payload.secret_key):
+        raise invalid("generate", 'Send either `{"generate": true}` or `{"secret_key": "-----BEGIN PGP …"}`.')
+    if payload.generate:
+        key = keys.do_generate_project_key(project, acting_user=user)
+    else:
+        key = keys.do_upload_project_key(project, payload.secret_key or "", acting_user=user)
+    return Status(201, {**_key_out(key), "public_key": key.public_key})
+
+
+# --- packagers -----------------------------------------------------------------------------------------------
+
+Organisation = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ContactName = Annotated[str, StringConstraints(max_length=200)]
+BY_ORGANISATION = (Key("organisation"), Key("id"))
+PENDING_FIRST = (Key("waiting"), Key("created_at", descending=True, is_datetime=True), Key("id", descending=True))
+
+
+class Page(Schema):
+    limit: int | None = None
+    cursor: str | None = None
+
+
+class PackagerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: Organisation
+    contact_name: ContactName = ""
+    emails: list[Address] = Field(description="1 to 10 addresses that receive the embargo notices")
+    public_key: ArmoredKey = Field(
+        default="", description="optional ASCII-armoured OpenPGP public key: notices are encrypted to it"
+    )
+
+
+class PackagerPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: Organisation | None = None
+    contact_name: ContactName | None = None
+    emails: list[Address] | None = None
+    public_key: ArmoredKey | None = Field(default=None, description="an empty string removes the key")
+
+
+class PackagerOut(Schema):
+    id: str
+    organisation: str
+    contact_name: str
+    emails: list[str]
+    key_fingerprint: str | None
+    key_expires_at: dt.datetime | None
+    has_key: bool
+    created_at: dt.datetime
+
+
+class PackagerPage(Schema):
+    items: list[PackagerOut]
+    next_cursor: str | None
+
+
+def packager_out(packager: Packager) -> dict[str, Any]:
+    return {
+        "id": packager.public_id,
+        "organisation": packager.organisation,
+        "contact_name": packager.contact_name,
+        "emails": packager.emails,
+        "key_fingerprint": packager.key_fingerprint or None,
+        "key_expires_at": packager.key_expires_at,
+        "has_key": bool(packager.key_fingerprint),
+        "created_at": packager.created_at,
+    }
+
+
+@router.get("/projects/{slug}/packagers", response=PackagerPage, summary="The packager list (owners)")
+def list_packagers(request: HttpRequest, slug: str, page: Query[Page]) -> dict[str, Any]:
+    project, _ = access_project_by_slug(request.auth, slug, Permission.MANAGE_PROJECT)  # type: ignore[attr-defined]
+    return paginate(
+        queries.packagers(project), BY_ORGANISATION, limit=page.limit, cursor=page.cursor, serialize=packager_out
+    )
+
+
+@router.post("/projects/{slug}/packagers", response={201: PackagerOut}, summary="Add a packager (owners)")
+def add_packager(request: HttpRequest, slug: str, payload: PackagerIn) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    packager = actions.do_add_packager(project, **payload.dict(), acting_user=user)
+    return Status(201, packager_out(packager))
+
+
+@router.get("/projects/{slug}/packagers/{packager_id}", response=PackagerOut, summary="One packager (owners)")
+def get_packager(request: HttpRequest, slug: str, packager_id: str) -> dict[str, Any]:
+    project, _ = access_project_by_slug(request.auth, slug, Permission.MANAGE_PROJECT)  # type: ignore[attr-defined]
+    return packager_out(queries.packager_by_id(project, packager_id))
+
+
+@router.patch("/projects/{slug}/packagers/{packager_id}", response=PackagerOut, summary="Change a packager (owners)")
+def patch_packager(request: HttpRequest, slug: str, packager_id: str, payload: PackagerPatch) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    packager = queries.packager_by_id(project, packager_id)
+    changes = {k: getattr(payload, k) for k in payload.model_fields_set}
+    if not changes or any(v is None for v in changes.values()):
+        raise invalid(next((k for k, v in changes.items() if v is None), ""), "Nothing to change, or a null value.")
+    return packager_out(actions.do_change_packager(packager, changes, acting_user=user))
+
+
+@router.delete(
+    "/projects/{slug}/packagers/{packager_id}",
+    response={204: None},
+    summary="Take a packager off the list; its links stop working (owners)",
+)
+def delete_packager(request: HttpRequest, slug: str, packager_id: str) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    actions.do_remove_packager(queries.packager_by_id(project, packager_id), acting_user=user)
+    return Status(204, None)
+
+
+# --- requests to join ----------------------------------------------------------------------------------------
+
+
+class PackagerRequestIn(PackagerIn):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=actions.MAX_REASON)] = Field(
+        description="who you are and what you package, for the project's owners"
+    )
+
+
+class PackagerRequestReceipt(Schema):
+    """What the asker gets back: their own request, nothing about the project's list."""
+
+    id: str
+    status: str
+    organisation: str
+    contact_name: str
+    emails: list[str]
+    key_fingerprint: str | None
+    key_expires_at: dt.datetime | None
+    has_key: bool
+    created_at: dt.datetime
+
+
+class PackagerRequestOut(PackagerRequestReceipt):
+    reason: str
+    decided_at: dt.datetime | None
+    decision_note: str
+    packager_id: str | None
+
+
+class PackagerRequestPage(Schema):
+    items: list[PackagerRequestOut]
+    next_cursor: str | None
+
+
+class DecisionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: StrictBool
+    note: Annotated[str, StringConstraints(max_length=actions.MAX_REASON)] = Field(
+        default="", description="sent to the asker with a decline"
+    )
+
+
+def request_receipt(request: PackagerRequest) -> dict[str, Any]:
+    return {
+        "id": request.public_id,
+        "status": request.status,
+        "organisation": request.organisation,
+        "contact_name": request.contact_name,
+        "emails": request.emails,
+        "key_fingerprint": request.key_fingerprint or None,
+        "key_expires_at": request.key_expires_at,
+        "has_key": bool(request.key_fingerprint),
+        "created_at": request.created_at,
+    }
+
+
+def request_out(request: PackagerRequest) -> dict[str, Any]:
+    return {
+        **request_receipt(request),
+        "reason": request.reason,
+        "decided_at": request.decided_at,
+        "decision_note": request.decision_note,
+        "packager_id": request.packager.public_id if request.packager else None,
+    }
+
+
+@router.post(
+    "/projects/{slug}/packager-requests",
+    response={201: PackagerRequestReceipt},
+    auth=None,
+    summary="Ask to join the project's packager list (anyone; no token needed)",
+)
+def request_to_join(request: HttpRequest, slug: str, payload: PackagerRequestIn) -> Status:
+    project = queries.project_by_slug(slug)
+    asked = actions.do_request_packager(project, **payload.dict())
+    return Status(201, request_receipt(asked))
+
+
+@router.get(
+    "/projects/{slug}/packager-requests",
+    response=PackagerRequestPage,
+    summary="Requests to join the packager list, pending first (owners)",
+)
+def list_requests(request: HttpRequest, slug: str, page: Query[Page]) -> dict[str, Any]:
+    project, _ = access_project_by_slug(request.auth, slug, Permission.MANAGE_PROJECT)  # type: ignore[attr-defined]
+    rows = queries.packager_requests(project).select_related("packager")
+    return paginate(rows, PENDING_FIRST, limit=page.limit, cursor=page.cursor, serialize=request_out)
+
+
+@router.post(
+    "/projects/{slug}/packager-requests/{request_id}/decision",
+    response=PackagerRequestOut,
+    summary="Approve (the packager joins the list) or decline a request; the asker is told (owners)",
+)
+def decide_request(request: HttpRequest, slug: str, request_id: str, payload: DecisionIn) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    asked = queries.packager_request_by_id(project, request_id)
+    decided = actions.do_decide_packager_request(asked, approve=payload.approve, note=payload.note, acting_user=user)
+    return request_out(decided)

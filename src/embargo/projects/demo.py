@@ -1,4 +1,5 @@
-"""The demo data of `make serve`: the project `requests` with the reference policy, and an owner."""
+"""The demo data of `make serve`: the project `requests` with the reference policy, an owner, an OpenPGP key
+and two packagers (one with a key, one without)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from django.db import transaction
 
 from embargo.accounts.actions import do_create_token, do_create_user
 from embargo.accounts.models import User
-from embargo.projects.actions import do_add_member, do_create_project
-from embargo.projects.models import Membership, Project, Role
+from embargo.projects.actions import do_add_member, do_add_packager, do_create_project
+from embargo.projects.keys import do_generate_project_key, has_active_key
+from embargo.projects.models import Membership, Packager, Project, Role
+from embargo.vault.openpgp import generate_key
 
 DEMO_SLUG = "requests"
 DEMO_OWNER = "owner@example.org"
+# (organisation, contact, address, with a key): example.org addresses, nobody receives them.
+DEMO_PACKAGERS = (
+    ("Debian Security Team", "Debian security", "security@debian.example.org", True),
+    ("Fedora Packagers", "", "packagers@fedora.example.org", False),
+)
 
 
 def _credentials_file() -> Any:
@@ -49,9 +57,28 @@ def load_demo() -> dict[str, Any]:
             with os.fdopen(fd, "w") as f:
                 f.write(f"{DEMO_OWNER}\n{password}\n{token}\n")
             created.append("owner")
+        if not has_active_key(project):
+            do_generate_project_key(project, acting_user=None)
+            created.append("project key")
+        listed = set(Packager.objects.filter(project=project).values_list("organisation", flat=True))
+        for organisation, contact, address, with_key in DEMO_PACKAGERS:
+            if organisation in listed:
+                continue
+            # Only the public part is kept: the secret one would live in the packager's mail client.
+            key = generate_key(organisation, address).public_armored if with_key else ""
+            do_add_packager(
+                project,
+                organisation=organisation,
+                contact_name=contact,
+                emails=[address],
+                public_key=key,
+                acting_user=None,
+            )
+            created.append(f"packager {organisation}")
     lines = [
         "Demo project `requests` is ready"
-        " (reference policy: answer within 12 h, 48 h at most; fix released within 14 days)."
+        " (reference policy: answer within 12 h, 48 h at most; fix released within 14 days),"
+        " with an OpenPGP key and two packagers."
     ]
     result: dict[str, Any] = {"project": DEMO_SLUG, "created": created}
     path = _credentials_file()

@@ -23,3 +23,65 @@ class PolicyForm(forms.Form):
     reporter_confirmation_days = forms.IntegerField(label="Reporter confirms the fix within (days)", min_value=1)
     cve_required = forms.BooleanField(label="A CVE identifier is required for each advisory", required=False)
     cve_after_fix = forms.BooleanField(label="Request the CVE identifier only once a fix exists", required=False)
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class AddressLinesField(forms.CharField):
+    """E-mail addresses, one a line; the action checks each."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"})
+
+    def to_python(self, value: str | None) -> list[str]:  # type: ignore[override]
+        return _lines(super().to_python(value) or "")
+
+    def prepare_value(self, value: object) -> object:
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+
+class KeyField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off", "class": "code"})
+
+
+class ListsForm(forms.Form):
+    preannounce_lists = AddressLinesField(
+        label="Pre-announcement lists", required=False,
+        help_text="One address a line (at most 20): the versions and the date of a release, no details.",
+    )  # fmt: skip
+    announce_lists = AddressLinesField(
+        label="Announcement lists", required=False,
+        help_text="One address a line (at most 20): the advisories, once published.",
+    )  # fmt: skip
+
+
+class ProjectKeyUploadForm(forms.Form):
+    secret_key = KeyField(
+        label="Your own secret key", max_length=200_000,
+        help_text="ASCII-armoured (-----BEGIN PGP PRIVATE KEY BLOCK-----), without a passphrase; stored sealed.",
+    )  # fmt: skip
+
+
+class PackagerForm(forms.Form):
+    organisation = forms.CharField(label="Organisation", max_length=200, help_text="e.g. Debian Security Team")
+    contact_name = forms.CharField(label="Contact name", max_length=200, required=False)
+    emails = AddressLinesField(label="E-mail addresses", help_text="One a line, at most 10: they get the notices.")
+    public_key = KeyField(
+        label="OpenPGP public key", required=False, max_length=200_000,
+        help_text="Optional, ASCII-armoured: the notices are then encrypted to it, otherwise signed and sent in clear.",
+    )  # fmt: skip
+
+
+class JoinForm(PackagerForm):
+    reason = forms.CharField(
+        label="Who you are and what you package", max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For the project's owners, who check it through a channel they trust. At most 2,000 characters.",
+    )  # fmt: skip
+
+
+class DecisionForm(forms.Form):
+    request_id = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    approve = forms.TypedChoiceField(choices=[("yes", "Approve"), ("no", "Decline")], coerce=lambda v: v == "yes")
+    note = forms.CharField(label="Note to them", max_length=2000, required=False)

@@ -1,9 +1,11 @@
-"""A project's public page with its policy and report form, and the team's inbox."""
+"""A project's public page with its policy and report form, its OpenPGP keys and the packagers' form to ask to
+join; the team's inbox and dashboard; the owners' settings and packager list."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,15 +22,27 @@ from embargo.api.pagination import paginate
 from embargo.domain.policy import Policy
 from embargo.domain.workflow import State
 from embargo.errors import ActionError
-from embargo.projects import queries
+from embargo.projects import actions as project_actions
+from embargo.projects import keys, queries
 from embargo.projects.actions import do_change_policy
-from embargo.projects.forms import PolicyForm
-from embargo.projects.models import Membership, Project
+from embargo.projects.forms import (
+    DecisionForm,
+    JoinForm,
+    ListsForm,
+    PackagerForm,
+    PolicyForm,
+    ProjectKeyUploadForm,
+)
+from embargo.projects.models import Membership, PackagerRequestStatus, Project
 from embargo.reports import actions as report_actions
 from embargo.reports import queries as report_queries
 from embargo.reports.api import INBOX_ORDER
 from embargo.reports.forms import ReportForm
+from embargo.vault.openpgp import fingerprint_display
 from embargo.web import charts
+
+# A packager's key this close to its expiry is flagged on the list.
+KEY_EXPIRY_WARNING = dt.timedelta(days=30)
 
 
 @require_http_methods(["GET", "POST"])
@@ -48,7 +62,41 @@ def project_page(request: HttpRequest, slug: str) -> HttpResponse:
             if anonymous:
                 return render(request, "projects/report_sent.html", {"project": project, "email": data["email"]})
             return redirect("report", report.public_id)
-    return render(request, "projects/project.html", {"project": project, "policy": project.policy, "form": form})
+    context = {"project": project, "policy": project.policy, "form": form, "has_key": keys.has_active_key(project)}
+    return render(request, "projects/project.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def project_key(request: HttpRequest, slug: str) -> HttpResponse:
+    """`pgp-key.asc`: the project's public keys, the active one first, for anyone to check its signatures."""
+    project = get_object_or_404(Project, slug=slug)
+    text = keys.keyring_text(project)
+    if not text:
+        raise Http404
+    response = HttpResponse(text, content_type="application/pgp-keys")
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-pgp-key.asc"'
+    return response
+
+
+def _form_error(form: Any, error: ActionError) -> None:
+    """An action's error on the form's field (`emails.1` is the field `emails`), else on the form."""
+    field = (error.field or "").split(".")[0]
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+@require_http_methods(["GET", "POST"])
+def packager_join(request: HttpRequest, slug: str) -> HttpResponse:
+    """Anyone (no account needed) asks to join the project's packager list; the owners decide."""
+    project = get_object_or_404(Project, slug=slug)
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            asked = project_actions.do_request_packager(project, **form.cleaned_data)
+        except ActionError as e:
+            _form_error(form, e)
+        else:
+            return render(request, "projects/join_sent.html", {"project": project, "request": asked})
+    return render(request, "projects/join.html", {"project": project, "form": form})
 
 
 @never_cache
@@ -106,22 +154,120 @@ def _project_for(request: HttpRequest, slug: str, permission: Permission) -> Pro
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    """The owners' page: the project's policy."""
+    """The owners' page: the project's policy, its OpenPGP key and its announcement lists. A POST names the
+    form it comes from in `action` (the policy's form names none)."""
     project = _project_for(request, slug, Permission.MANAGE_PROJECT)
+    user = signed_in_user(request)
+    action = request.POST.get("action", "policy") if request.method == "POST" else ""
     current = project.policy.as_domain()
     initial = {**dataclasses.asdict(current), "release_weekdays": [str(d) for d in current.release_weekdays]}
-    form = PolicyForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    form = PolicyForm(request.POST if action == "policy" else None, initial=initial)
+    key_form = ProjectKeyUploadForm(request.POST if action == "upload_key" else None)
+    lists = {"preannounce_lists": project.preannounce_lists, "announce_lists": project.announce_lists}
+    lists_form = ListsForm(request.POST if action == "lists" else None, initial=lists)
+    if action == "policy" and form.is_valid():
         data = dict(form.cleaned_data)
         data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
         try:
-            do_change_policy(project, Policy(**data), acting_user=signed_in_user(request))
+            do_change_policy(project, Policy(**data), acting_user=user)
         except ActionError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
             messages.success(request, "The policy is saved; the open reports' deadlines follow it.")
             return redirect("project-settings", project.slug)
-    return render(request, "projects/settings.html", {"project": project, "form": form})
+    elif action in ("generate_key", "upload_key") and (action == "generate_key" or key_form.is_valid()):
+        try:
+            if action == "generate_key":
+                key = keys.do_generate_project_key(project, acting_user=user)
+            else:
+                key = keys.do_upload_project_key(project, key_form.cleaned_data["secret_key"], acting_user=user)
+        except ActionError as e:
+            if action == "upload_key":
+                _form_error(key_form, e)
+            else:
+                messages.error(request, e.message)
+        else:
+            messages.success(request, f"The project's key is now {fingerprint_display(key.fingerprint)}.")
+            return redirect("project-settings", project.slug)
+    elif action == "lists" and lists_form.is_valid():
+        try:
+            project_actions.do_change_project(project, dict(lists_form.cleaned_data), acting_user=user)
+        except ActionError as e:
+            _form_error(lists_form, e)
+        else:
+            messages.success(request, "The announcement lists are saved.")
+            return redirect("project-settings", project.slug)
+    elif action not in ("", "policy", "generate_key", "upload_key", "lists"):
+        raise Http404
+    published: list[dict[str, Any]] = [
+        {"key": k, "fingerprint": fingerprint_display(k.fingerprint)} for k in keys.published_keys(project)
+    ]
+    context = {
+        "project": project,
+        "form": form,
+        "key_form": key_form,
+        "lists_form": lists_form,
+        "active_key": next((row for row in published if row["key"].retired_at is None), None),
+        "retired_keys": [row for row in published if row["key"].retired_at is not None],
+    }
+    return render(request, "projects/settings.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_packagers(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owners' page: the packager list (add, remove) and the requests to join it (approve, decline)."""
+    project = _project_for(request, slug, Permission.MANAGE_PROJECT)
+    user = signed_in_user(request)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    form = PackagerForm(request.POST if action == "add" else None)
+    decision = DecisionForm(request.POST if action == "decide" else None)
+    try:
+        if action == "add" and form.is_valid():
+            packager = project_actions.do_add_packager(project, **form.cleaned_data, acting_user=user)
+            messages.success(request, f"{packager.organisation} is on the packager list.")
+            return redirect("project-packagers", project.slug)
+        if action == "remove":
+            packager = queries.packager_by_id(project, request.POST.get("packager_id", ""))
+            project_actions.do_remove_packager(packager, acting_user=user)
+            messages.success(request, f"{packager.organisation} is off the packager list; its links stop working.")
+            return redirect("project-packagers", project.slug)
+        if action == "decide" and decision.is_valid():
+            data = decision.cleaned_data
+            asked = queries.packager_request_by_id(project, data["request_id"])
+            project_actions.do_decide_packager_request(
+                asked, approve=data["approve"], note=data["note"], acting_user=user
+            )
+            verb = "approved: it is on the list" if data["approve"] else "declined"
+            messages.success(request, f"The request of {asked.organisation} is {verb}; they are told by e-mail.")
+            return redirect("project-packagers", project.slug)
+        if action not in ("", "add", "decide"):
+            raise Http404
+        if action == "decide":
+            messages.error(request, "Choose approve or decline.")
+    except NotFound:
+        raise Http404 from None
+    except ActionError as e:
+        if action == "add":
+            _form_error(form, e)
+        else:
+            messages.error(request, e.message)
+    soon = clock.now() + KEY_EXPIRY_WARNING
+    rows = [
+        {
+            "packager": p,
+            "fingerprint": fingerprint_display(p.key_fingerprint) if p.key_fingerprint else "",
+            "expiring": p.key_expires_at is not None and p.key_expires_at <= soon,
+        }
+        for p in queries.packagers(project).order_by("organisation", "id")
+    ]
+    pending = [
+        {"request": r, "fingerprint": fingerprint_display(r.key_fingerprint) if r.key_fingerprint else ""}
+        for r in queries.packager_requests(project).filter(status=PackagerRequestStatus.PENDING).order_by("created_at")
+    ]
+    context = {"project": project, "packagers": rows, "pending": pending, "form": form}
+    return render(request, "projects/packagers.html", context)
 
 
 @never_cache

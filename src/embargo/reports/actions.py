@@ -229,7 +229,13 @@ def do_transition(
             fields.append("duplicate_of")
         if comment.strip():
             _post(report, acting_user, comment, internal=False, transition_to=target)
+        source = State(report.state)
         _move(report, target, acting_user)
+        if source in (State.FIX_READY, State.SCHEDULED) and target not in (State.FIX_READY, State.SCHEDULED):
+            # A report belongs to a security release only while its fix stands.
+            from embargo.releases.actions import take_out_of_release
+
+            take_out_of_release(report, acting_user=acting_user, reason=f"moved_to_{target}")
         _save(report, *fields)
         notify.report_transitioned(report, actor=acting_user)
     return report

@@ -325,6 +325,25 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         "error": error,
         "posted": posted,
         "policy": report.project.policy,
+        "release": _release_view(access),
+    }
+
+
+def _release_view(access: ReportAccess) -> dict[str, Any] | None:
+    """The report's security release as its facts show it (the team and the reporter; collaborators do not see it)."""
+    from embargo.releases import queries as release_queries
+
+    if not access.can(Permission.VIEW_RELEASE):
+        return None
+    release = release_queries.release_of_report(access.report)
+    if release is None:
+        return None
+    from embargo.releases.notices import moment
+
+    return {
+        "release": release,
+        "moment": moment(release) if release.release_at else None,
+        "state": release_queries.release_state(release),
     }
 
 

@@ -78,6 +78,23 @@ EVENT_LABELS = {
     "collaborator:removed": "removed a collaborator",
     "report:reminded": "sent a reminder:",
     "report:overdue": "marked a promise overdue:",
+    "fix:added": "recorded a fix",
+    "fix:changed": "changed a fix",
+    "patch:added": "added a patch",
+    "patch:checked": "checked a patch against its branch",
+    "patch:tested": "ran the private CI on a patch",
+    "reproduction:requested": "asked for the proof of concept to run",
+    "reproduction:finished": "ran the proof of concept",
+    "report:fix_confirmed": "confirmed the fix",
+    "report:fix_disputed": "said it is still vulnerable",
+    "report:confirmation_timed_out": "stopped waiting for the reporter's confirmation",
+    "advisory:saved": "saved the advisory",
+    "advisory:cve_assigned": "recorded the CVE ID",
+    "release:created": "planned a security release",
+    "release:changed": "changed the security release",
+    "release:notices_sent": "sent the embargo notices to packagers",
+    "release:report_removed": "took the report out of its security release",
+    "release:embargo_broken": "recorded that the embargo is broken",
 }
 
 
