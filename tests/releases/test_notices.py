@@ -166,6 +166,7 @@ def test_packagers_get_every_advisory_and_patch_signed_and_encrypted_where_possi
     assert signer == keys["project"].fingerprint
     _check_content(_files(inner), _text(inner), world["reports"])
     assert len([f for f in _files(inner) if f.endswith(".patch")]) == 4
+    assert openpgp.fingerprint_display(keys["project"].fingerprint) in _text(inner)  # to check the signer by hand
 
     clear = by_address["pkg@clear.example.org"]
     assert clear.get_content_type() == "multipart/signed"

@@ -186,7 +186,7 @@ def files_of(notice: PackagerNotice, issues: list[Issue]) -> list[File]:
     return files
 
 
-def body_text(notice: PackagerNotice, issues: list[Issue], files: list[File]) -> str:
+def body_text(notice: PackagerNotice, issues: list[Issue], files: list[File], *, fingerprint: str) -> str:
     release = notice.release
     context: dict[str, Any] = {
         "project": release.project,
@@ -213,16 +213,17 @@ def body_text(notice: PackagerNotice, issues: list[Issue], files: list[File]) ->
         "access_link": links.access_link(notice.packager, release),
         "round": notice.round,
         "base_url": settings.EMBARGO_BASE_URL,
+        "fingerprint": openpgp.fingerprint_display(fingerprint),
     }
     return render_to_string("releases/packager_notice.txt", context).strip() + "\n"
 
 
-def inner_message(notice: PackagerNotice) -> MimeMessage:
+def inner_message(notice: PackagerNotice, key: ProjectKey) -> MimeMessage:
     """The notice's content as one MIME entity: the text, then every file as an attachment."""
     issues = issues_of(notice)
     files = files_of(notice, issues)
     message = MimeMessage(policy=email.policy.SMTP)
-    message.set_content(body_text(notice, issues, files), cte="quoted-printable")
+    message.set_content(body_text(notice, issues, files, fingerprint=key.fingerprint), cte="quoted-printable")
     for f in files:
         message.add_attachment(f.content, maintype=f.maintype, subtype=f.subtype, filename=f.name)
     return message
@@ -266,7 +267,7 @@ def build(row: OutboxMessage) -> EmailMessage:
     )
     release = notice.release
     key = signing_key(release)
-    inner = inner_message(notice)
+    inner = inner_message(notice, key)
     if notice.packager.public_key:
         outer = openpgp.sign_and_encrypt_mime(
             inner, secret_armored=key.secret_key, recipients_armored=[notice.packager.public_key]
