@@ -191,6 +191,29 @@ def cmd_project_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_render(args: argparse.Namespace) -> int:
+    """The project's disclosure policy as a SECURITY.md, on standard output or into --output."""
+    from pathlib import Path
+
+    from embargo.formats.policy_document import render_markdown
+    from embargo.projects.models import Project
+    from embargo.web.security import policy_document
+
+    project = Project.objects.select_related("policy").filter(slug=args.slug).first()
+    if project is None:
+        return _fail(f"no project {args.slug!r}")
+    text = render_markdown(policy_document(project))
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as e:
+        return _fail(f"cannot write {args.output}: {e.strerror}")
+    print(f"Wrote the policy of {project.slug} to {args.output}.", file=sys.stderr)
+    return 0
+
+
 def cmd_project_add_member(args: argparse.Namespace) -> int:
     from embargo.accounts.models import User
     from embargo.projects.actions import do_add_member
@@ -341,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug")
     p.add_argument("email")
     p.add_argument("--role", required=True, choices=["maintainer", "owner"])
+
+    policy = nouns.add_parser("policy", help="a project's disclosure policy").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    p = command(policy, "render", cmd_policy_render, "write the project's disclosure policy as a SECURITY.md")
+    p.add_argument("slug")
+    p.add_argument("--format", choices=["md"], default="md", help="Markdown (the only format for now)")
+    p.add_argument("--output", "-o", help="write to this file instead of standard output")
 
     user = nouns.add_parser("user", help="user accounts").add_subparsers(dest="verb", required=True, metavar="VERB")
     p = command(user, "create", cmd_user_create, "create a user account", True)

@@ -154,6 +154,13 @@ EMBARGO_CVE_SERVICES_URL = config.env("CVE_SERVICES_URL")
 EMBARGO_PACKAGE_COLLECTION_URLS = dict(
     item.split("=", 1) for item in config.env("PACKAGE_COLLECTION_URLS").split(",") if "=" in item
 )
+# security.txt (RFC 9116) of the instance: how to reach its operators (comma-separated mailto: or https: URIs;
+# the home page by default), the URL of their policy (optional) and the languages they read.
+EMBARGO_SECURITY_CONTACT = [
+    c.strip() for c in config.env("SECURITY_CONTACT", EMBARGO_BASE_URL + "/").split(",") if c.strip()
+]
+EMBARGO_SECURITY_POLICY_URL = config.env("SECURITY_POLICY_URL")
+EMBARGO_SECURITY_LANGUAGES = [x.strip() for x in config.env("SECURITY_LANGUAGES", "en").split(",") if x.strip()]
 # The package index that private CI and reproductions download dependencies from (pip's default if empty).
 EMBARGO_PACKAGE_INDEX_URL = config.env("PACKAGE_INDEX_URL")
 

@@ -102,6 +102,21 @@ def another_date(role: str) -> dict[str, Any]:
     return {"body": {"date": release_date(1), "time": "11:00"}}
 
 
+def broken_then_publish(role: str) -> dict[str, Any]:
+    """The scenario's release is planned for a later day: for the team, whose call must succeed, the embargo is
+    recorded as broken first (the one way to publish before the moment). Refused callers change nothing."""
+    if role in TEAM:
+        SecurityRelease.objects.update(embargo_broken_at=clock.now())
+    return {"body": {"overrides": {}}}
+
+
+def published_then_withdraw(role: str) -> dict[str, Any]:
+    """Only a published advisory can be withdrawn: the scenario's is set published first, as the publish action
+    leaves it (its draft and `updated_at`, which a withdrawal would change, stay as they were)."""
+    Advisory.objects.filter(cve_id="CVE-2026-4242").update(state="published", published_at=clock.now())
+    return {"body": {"reason": "Not a vulnerability after all: the behaviour is documented."}}
+
+
 # The scenario's report waits for its reporter's confirmation: the team goes ahead with a written reason.
 OVERRIDE = {"override_confirmation": "The reporter is travelling; our CI proves the fix."}
 
@@ -168,6 +183,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", REPORT + "/advisory/cve.json"): Rule(TEAM),
     ("GET", REPORT + "/advisory/osv.json"): Rule(TEAM),
     ("GET", REPORT + "/advisory/csaf.json"): Rule(TEAM),
+    ("POST", REPORT + "/advisory/withdraw"): Rule(TEAM, published_then_withdraw),
     ("POST", "/api/v1/projects/{slug}/advisories/import"): Rule(OWNER, osv_upload),
     ("GET", "/api/v1/projects/{slug}/security-releases"): Rule(TEAM),
     ("POST", "/api/v1/projects/{slug}/security-releases"): Rule(TEAM, new_release),
@@ -183,6 +199,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", REPORT + "/release"): Rule(TEAM, another_date),
     ("POST", REPORT + "/release/notify-packagers"): Rule(TEAM, send(OVERRIDE)),
     ("POST", REPORT + "/release/embargo-broken"): Rule(TEAM, send({"reason": "Posted on a public tracker."})),
+    # Release day: the checks, publishing (the whole release), and the changelog entry, for the team only.
+    ("GET", REPORT + "/publication-checks"): Rule(TEAM),
+    ("POST", REPORT + "/publish"): Rule(TEAM, broken_then_publish),
+    ("GET", REPORT + "/changelog"): Rule(TEAM),
+    ("GET", RELEASE + "/publication-checks"): Rule(TEAM),
+    ("POST", RELEASE + "/publish"): Rule(TEAM, broken_then_publish),
     ("POST", "/api/v1/projects/{slug}/signing-key"): Rule(OWNER, send({"generate": True})),
     ("GET", "/api/v1/projects/{slug}/packagers"): Rule(OWNER),
     ("POST", "/api/v1/projects/{slug}/packagers"): Rule(

@@ -275,3 +275,46 @@ def test_links_close_at_publication(world: dict[str, Any]) -> None:
     _, access = _links(world["notices"]["Clear Packagers"])
     SecurityRelease.objects.filter(pk=world["release"].pk).update(published_at=NOW)
     assert client.get(access).status_code == 404
+
+
+def test_a_notice_queued_for_a_packager_removed_since_is_not_sent(world: dict[str, Any]) -> None:
+    """The notice is put together at delivery: a packager taken off the list (or one of its addresses) in between
+    gets nothing, and the rows are closed without retries."""
+    Packager.objects.filter(pk=world["with_key"].pk).update(removed_at=NOW, link_version=2)
+    Packager.objects.filter(pk=world["clear"].pk).update(emails=["new@clear.example.org"])
+    with SmtpServer() as smtp:
+        with override_settings(EMBARGO_SMTP_URL=smtp.url):
+            result = run_pass(clock.now(), run_jobs=False)
+        assert not [m for m in smtp.mailbox.wait_for(0) if str(m["Subject"]).startswith("[EMBARGOED]")]
+    assert result.cancelled == 3
+    rows = OutboxMessage.objects.filter(template="packager_notice")
+    assert {r.last_error.split(":")[0] for r in rows} == {"cancelled"}
+    assert all(r.failed_at is not None and r.sent_at is None for r in rows)
+
+
+def test_team_only_patches_and_later_ones_are_not_sent(world: dict[str, Any]) -> None:
+    from embargo.fixes.models import Fix, Patch
+
+    first = Report.objects.get(public_id=world["reports"][0]["id"])
+    Fix.objects.filter(report=first).update(team_only=True)
+    later = Patch.objects.filter(fix__report__public_id=world["reports"][1]["id"]).first()
+    assert later is not None
+    Patch.objects.filter(pk=later.pk).update(created_at=NOW + dt.timedelta(minutes=5))
+    client = Client()
+    _, access = _links(world["notices"]["Distro Security"])
+    page = client.get(access).content.decode()
+    shown = set(re.findall(r"patches/([A-Za-z0-9]+)/", page))
+    assert later.public_id not in shown
+    assert not shown & set(Patch.objects.filter(fix__report=first).values_list("public_id", flat=True))
+    assert len(shown) == 1
+    assert client.get(f"{access}patches/{later.public_id}/").status_code == 404
+
+
+def test_the_notice_names_the_projects_zone_when_the_release_is_set_in_another(world: dict[str, Any]) -> None:
+    from embargo.releases import notices
+
+    world["release"].project.policy.timezone = "America/New_York"
+    world["release"].project.policy.save()
+    words = notices.moment(SecurityRelease.objects.select_related("project__policy").get(pk=world["release"].pk))
+    assert words["local"] == "Tuesday 2026-12-08 15:00 Europe/Berlin"
+    assert words["project"] == "Tuesday 2026-12-08 09:00 America/New_York"

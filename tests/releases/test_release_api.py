@@ -489,3 +489,45 @@ def test_no_notice_goes_out_unsigned(team: dict[str, Api]) -> None:
     Packager.objects.update(removed_at=NOW)
     assert notify(team, release["id"], {}).status == 200
     assert Report.objects.get(public_id=rid).state == "scheduled"
+
+
+def test_changed_versions_after_the_notices_send_a_new_round(team: dict[str, Api]) -> None:
+    packagers()
+    release = planned(team, [ready(team, 1)])
+    assert notify(team, release).status == 200
+    changed = team["maintainer"].patch(f"{RELEASES}/{release}", {"versions": ["2.32.5", "2.31.2"]})
+    assert changed.status == 200, changed.text
+    rounds = sorted(PackagerNotice.objects.filter(round=2).values_list("packager__organisation", "reason"))
+    assert rounds == [("Distro A", "versions_changed"), ("Distro B", "versions_changed")]
+
+
+def test_a_packager_whose_key_expired_blocks_the_notices_until_it_is_updated(team: dict[str, Api]) -> None:
+    distro_a = packagers()[0]
+    Packager.objects.filter(pk=distro_a.pk).update(key_expires_at=NOW - dt.timedelta(days=1))
+    release = planned(team, [ready(team, 1)])
+    refused = notify(team, release)
+    assert error(refused) == (409, "packager_key_expired")
+    assert "Distro A" in refused.json["error"]["message"]
+    assert not PackagerNotice.objects.exists()
+    Packager.objects.filter(pk=distro_a.pk).update(public_key="", key_expires_at=None)  # now signed in clear
+    assert notify(team, release).status == 200
+
+
+def test_a_broken_embargo_is_recorded_on_a_report_not_fixed_yet(team: dict[str, Api]) -> None:
+    """Leaks happen before fixes: the fact is recorded on a report in `confirmed` too."""
+    rid = submit(team["reporter"])["id"]
+    confirmed = team["maintainer"].post(f"/api/v1/reports/{rid}/transitions", {"to": "confirmed", "comment": "Yes."})
+    assert confirmed.status == 200
+    broken = team["maintainer"].post(f"/api/v1/reports/{rid}/release/embargo-broken", {"reason": "On a forum."})
+    assert broken.status == 200, broken.text
+    assert broken.json["embargo_broken_at"] == "2026-11-30T09:00:00Z"
+    assert Report.objects.get(public_id=rid).state == "confirmed"
+
+
+def test_the_release_keeps_showing_a_packager_removed_after_its_notice(team: dict[str, Api]) -> None:
+    distro_a = packagers()[0]
+    release = planned(team, [ready(team, 1)])
+    assert notify(team, release).status == 200
+    Packager.objects.filter(pk=distro_a.pk).update(removed_at=NOW)
+    shown = team["maintainer"].get(f"{RELEASES}/{release}").json["packagers"]
+    assert {(p["organisation"], p["removed"]) for p in shown} == {("Distro A", True), ("Distro B", False)}

@@ -100,6 +100,23 @@ PAGE_RULES: dict[str, Rule] = {
     "project-packagers": Rule("/projects/{slug}/settings/packagers/", frozenset({"owner"})),
     "packager-join": Rule("/projects/{slug}/packagers/join/", EVERYONE),  # no account needed
     "project-key": Rule("/projects/{slug}/pgp-key.asc", EVERYONE, login=False),
+    "security-txt": Rule("/.well-known/security.txt", EVERYONE, login=False),
+    "project-security-txt": Rule("/projects/{slug}/security.txt", EVERYONE, login=False),
+    "project-security-md": Rule("/projects/{slug}/SECURITY.md", EVERYONE, login=False),
+    # Published advisories in public. The scenario's advisory is under embargo, so its page, records and OSV
+    # entry are absent for everyone (404; tests/advisories/test_public.py shows them once published); the
+    # project's lists exist for everyone and do not name it.
+    "advisory": Rule("/advisories/{advisory_id}", frozenset(), login=False),
+    "advisory-osv": Rule("/advisories/{advisory_id}.json", frozenset(), login=False),
+    "advisory-cve": Rule("/advisories/{advisory_id}.cve.json", frozenset(), login=False),
+    "advisory-csaf": Rule("/advisories/{advisory_id}.csaf.json", frozenset(), login=False),
+    "osv-vuln": Rule("/osv/v1/vulns/x_{advisory_id}", frozenset(), login=False),
+    "project-security": Rule("/projects/{slug}/security", EVERYONE, login=False),
+    "advisories-feed": Rule("/projects/{slug}/advisories.atom", EVERYONE, login=False),
+    "osv-all": Rule("/osv/all.zip", EVERYONE, login=False),
+    # The OSV API takes JSON: anyone may ask, and a form post (all this table sends) is a 400 in OSV's shape.
+    "osv-query": Rule("/osv/v1/query", EVERYONE, method="POST", status=400, login=False),
+    "osv-querybatch": Rule("/osv/v1/querybatch", EVERYONE, method="POST", status=400, login=False),
     # A packager's personal links from an embargo notice: the link is the credential, whoever else one is.
     "packager-ack": Rule("{ack}", PACKAGER, PACKAGER_ROLES, login=False),
     "packager-access": Rule("{access}", PACKAGER, PACKAGER_ROLES, login=False),

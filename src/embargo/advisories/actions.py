@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ from embargo import clock
 from embargo.accounts.access import Permission, ReportAccess
 from embargo.accounts.models import User
 from embargo.advisories import cve_services
-from embargo.advisories.models import Advisory, AdvisorySequence, CnaAccount
+from embargo.advisories.models import Advisory, AdvisorySequence, AdvisoryState, CnaAccount
 from embargo.audit.actions import fingerprint, record_event
 from embargo.audit.tags import Audience, Tag
 from embargo.domain import cve
@@ -43,13 +44,15 @@ def do_save_advisory(access: ReportAccess, data: dict[str, Any], *, acting_user:
 
     access.require(Permission.MANAGE_FIXES, "Only the project's team edits the advisory.")
     report = access.report
-    if State(report.state) is State.PUBLISHED:
-        raise AdvisoryError("The advisory is published.", code="already_published", status=409)
     records.validate(data)
     text = json.dumps(data, sort_keys=True)
     moment = clock.now()
     with transaction.atomic():
         advisory = Advisory.objects.select_for_update().filter(report=report).first()
+        if advisory is not None and advisory.state == AdvisoryState.PUBLISHED:
+            return _amend_published(advisory, text, moment, acting_user=acting_user)
+        if State(report.state) is State.PUBLISHED:
+            raise AdvisoryError("The advisory is published.", code="already_published", status=409)
         created = advisory is None
         if advisory is None:
             advisory = Advisory(
@@ -68,6 +71,60 @@ def do_save_advisory(access: ReportAccess, data: dict[str, Any], *, acting_user:
                 audience=Audience.PARTICIPANTS,
                 data={"id": advisory.readable_id, "created": created, "draft": "changed " + fingerprint(text)},
             )  # fmt: skip
+    return advisory
+
+
+def _amend_published(advisory: Advisory, text: str, moment: dt.datetime, *, acting_user: User) -> Advisory:
+    """A change to a published advisory is a new revision: `modified` moves in every record (OSV, CVE, CSAF and
+    the feed read `updated_at`) and CSAF lists the revision. A withdrawn advisory stays as it was withdrawn."""
+    if advisory.withdrawn_at is not None:
+        raise AdvisoryError("The advisory was withdrawn.", code="advisory_withdrawn", status=409)
+    if advisory.draft == text:
+        return advisory
+    if not advisory.revisions and advisory.published_at is not None:
+        advisory.revisions = [[advisory.published_at.isoformat(), "Initial release"]]
+    advisory.revision += 1
+    advisory.revisions = [*advisory.revisions, [moment.isoformat(), f"Revision {advisory.revision}: amended"]]
+    advisory.draft = text
+    advisory.updated_at = moment
+    advisory.save(update_fields=["draft", "updated_at", "revision", "revisions"])
+    record_event(
+        Tag.ADVISORY_AMENDED, actor=acting_user, target=advisory, project=advisory.project, report=advisory.report,
+        audience=Audience.PARTICIPANTS,
+        data={"id": advisory.readable_id, "revision": advisory.revision, "draft": "changed " + fingerprint(text)},
+    )  # fmt: skip
+    return advisory
+
+
+def do_withdraw_advisory(access: ReportAccess, reason: str, *, acting_user: User) -> Advisory:
+    """Withdraws a published advisory with a reason shown in public; it is never deleted. OSV marks it
+    `withdrawn`, CSAF notes it, and the public page says why.
+
+    In `cve_services` mode the CVE record should be rejected as well: `cve_services.py` has no reject call yet,
+    so that step is left to the team (the audit event records that it was not done)."""
+    access.require(Permission.MANAGE_FIXES, "Only the project's team withdraws the advisory.")
+    reason = reason.strip()
+    if not reason:
+        raise AdvisoryError("Say why the advisory is withdrawn: the reason is public.", field="reason")
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().filter(report=access.report).first()
+        if advisory is None or advisory.state != AdvisoryState.PUBLISHED:
+            raise AdvisoryError("Only a published advisory can be withdrawn.", code="not_published", status=409)
+        if advisory.withdrawn_at is not None:
+            raise AdvisoryError("The advisory is withdrawn already.", code="advisory_withdrawn", status=409)
+        moment = clock.now()
+        advisory.withdrawn_at = moment
+        advisory.withdrawn_reason = reason
+        advisory.updated_at = moment
+        advisory.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+        record_event(
+            Tag.ADVISORY_WITHDRAWN, actor=acting_user, target=advisory, project=advisory.project,
+            report=advisory.report, audience=Audience.PARTICIPANTS,
+            data={
+                "id": advisory.readable_id, "reason": reason,
+                "cve_rejected": False if advisory.project.cve_mode == "cve_services" and advisory.cve_id else None,
+            },
+        )  # fmt: skip
     return advisory
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Router
+from ninja import File, Router, Schema
 from ninja.files import UploadedFile
+from pydantic import ConfigDict, Field, StringConstraints
 
 from embargo.accounts.access import NotFound, Permission, ReportAccess, access_report_by_id
 from embargo.advisories import actions, records
@@ -78,6 +79,23 @@ def assign_cve(request: HttpRequest, report_id: str, payload: CveIn) -> Any:
     access = _access(request, report_id, Permission.MANAGE_FIXES)
     advisory = actions.do_assign_cve(access, payload.cve_id, acting_user=request.auth)  # type: ignore[attr-defined]
     return Status(201, {"cve_id": advisory.cve_id, "advisory_id": advisory.readable_id})
+
+
+class WithdrawIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=5000)] = Field(
+        description="why the advisory is withdrawn; shown on its public page"
+    )
+
+
+@router.post(
+    "/reports/{report_id}/advisory/withdraw", response=AdvisoryOut, summary="Withdraw the published advisory (the team)"
+)
+def withdraw_advisory(request: HttpRequest, report_id: str, payload: WithdrawIn) -> dict[str, Any]:
+    access = _access(request, report_id, Permission.MANAGE_FIXES)
+    advisory = actions.do_withdraw_advisory(access, payload.reason, acting_user=request.auth)  # type: ignore[attr-defined]
+    return advisory_out(advisory, access)
 
 
 def _export(request: HttpRequest, report_id: str, fmt: str) -> HttpResponse:

@@ -40,6 +40,13 @@ class Advisory(SealedRecord):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True)
+    # After publication an amendment makes a new revision (1 at publication); `revisions` keeps each one's
+    # [moment, summary] for the CSAF revision history.
+    revision = models.PositiveIntegerField(default=1)
+    revisions = models.JSONField(default=list, blank=True)
+    # A published advisory is withdrawn, never deleted: OSV `withdrawn`, and the reason on its public page.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "advisories"

@@ -3,6 +3,8 @@ Advisory and the exported records."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 from typing import Any
 
@@ -47,6 +49,12 @@ def public_credits(advisory: Advisory) -> list[dict[str, Any]]:
 
 
 def to_domain(advisory: Advisory) -> domain.Advisory:
+    if advisory.imported:
+        # An imported advisory's draft is the OSV record itself (see importing.py), not the API's draft shape.
+        imported = osv_format.parse(json.loads(advisory.draft))
+        return dataclasses.replace(
+            imported, modified=advisory.updated_at, published=advisory.published_at, withdrawn=advisory.withdrawn_at
+        )
     data = json.loads(advisory.draft or "{}")
     data["credits"] = public_credits(advisory)
     data["aliases"] = list(advisory.aliases)
@@ -56,7 +64,13 @@ def to_domain(advisory: Advisory) -> domain.Advisory:
         modified=advisory.updated_at,
         cve_id=advisory.cve_id,
         published=advisory.published_at,
+        withdrawn=advisory.withdrawn_at,
     )
+
+
+def revision_history(advisory: Advisory) -> list[tuple[dt.datetime, str]]:
+    """(moment, summary) of each revision since publication, for CSAF; empty before any amendment."""
+    return [(dt.datetime.fromisoformat(at), summary) for at, summary in advisory.revisions]
 
 
 def export(advisory: Advisory, fmt: str) -> str:
@@ -72,12 +86,17 @@ def export(advisory: Advisory, fmt: str) -> str:
                 collection_urls=settings.EMBARGO_PACKAGE_COLLECTION_URLS,
             )
         if fmt == "osv":
-            return osv_format.to_json(record, registered_prefixes=settings.EMBARGO_OSV_REGISTERED_PREFIXES)
+            # An imported record keeps its own ID (GHSA-…, PYSEC-…): its database is OSV's, not ours.
+            prefixes = [advisory.readable_id.split("-", 1)[0]] if advisory.imported else []
+            return osv_format.to_json(
+                record, registered_prefixes=[*settings.EMBARGO_OSV_REGISTERED_PREFIXES, *prefixes]
+            )
         return csaf_format.to_json(
             record,
             publisher_name=project.name,
             publisher_namespace=settings.EMBARGO_BASE_URL,
             vendor=project.name,
+            revisions=revision_history(advisory),
         )
     except ExportError as e:
         raise ActionError(e.message, code=e.code, status=409) from None

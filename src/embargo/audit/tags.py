@@ -48,6 +48,8 @@ class Tag(StrEnum):
     ADVISORY_SAVED = "advisory:saved"
     CVE_ASSIGNED = "advisory:cve_assigned"
     ADVISORY_IMPORTED = "advisory:imported"
+    ADVISORY_AMENDED = "advisory:amended"
+    ADVISORY_WITHDRAWN = "advisory:withdrawn"
     RELEASE_CREATED = "release:created"
     RELEASE_CHANGED = "release:changed"
     RELEASE_NOTICES_SENT = "release:notices_sent"
@@ -56,6 +58,10 @@ class Tag(StrEnum):
     PREANNOUNCEMENT_SAVED = "release:preannouncement_saved"
     PREANNOUNCEMENT_APPROVED = "release:preannouncement_approved"
     NOTICE_ACKNOWLEDGED = "release:notice_acknowledged"
+    RELEASE_PUBLISHED = "release:published"
+    RELEASE_PUBLICATION_ALERT = "release:publication_alert"
+    ADVISORY_PUBLISHED = "advisory:published"
+    CVE_RECORD_PUBLISHED = "advisory:cve_record_published"
 
 
 class Audience:

@@ -21,13 +21,20 @@ class DeliveryError(Exception):
     pass
 
 
+class Cancelled(DeliveryError):
+    """The message is no longer to be sent (e.g. its recipient was taken off a list since it was queued): the worker
+    closes the row at once, without retrying."""
+
+
 @dataclass(frozen=True)
 class Builder:
     """An e-mail that templates cannot make (e.g. a signed, encrypted embargo notice with attachments): `build`
     makes the whole message when the worker delivers it; `sent` runs once the row was handed to SMTP."""
 
-    build: Callable[[OutboxMessage], EmailMessage]
+    build: Callable[[OutboxMessage], EmailMessage] | None = None
     sent: Callable[[OutboxMessage], None] | None = None
+    # A row that is not an e-mail at all (e.g. a Mastodon post): performs the delivery itself, SMTP unused.
+    send: Callable[[OutboxMessage], None] | None = None
 
 
 BUILDERS: dict[str, Builder] = {}
@@ -46,7 +53,7 @@ def sent(row: OutboxMessage) -> None:
 
 def render(row: OutboxMessage) -> EmailMessage:
     builder = BUILDERS.get(row.template)
-    if builder is not None:
+    if builder is not None and builder.build is not None:
         return builder.build(row)
     context = dict(row.context)
     subject = " ".join(render_to_string(f"email/{row.template}/subject.txt", context).split())
@@ -94,6 +101,10 @@ def write_eml(row: OutboxMessage, message: EmailMessage) -> Path:
 
 
 def deliver(row: OutboxMessage, connection: BaseEmailBackend | None) -> None:
+    builder = BUILDERS.get(row.template)
+    if builder is not None and builder.send is not None:
+        builder.send(row)
+        return
     message = render(row)
     if connection is None:
         write_eml(row, message)

@@ -47,6 +47,14 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("preannouncement", True, "to the pre-announcement lists: the approved, public notice of a release"),
         # Built by embargo.releases.notices, not from templates: it carries the advisories and patches (DESIGN.md).
         EmailKind("packager_notice", True, "to a packager: the embargo notice, signed, encrypted when it has a key"),
+        # Not an e-mail: a post from the project's Mastodon account, delivered by embargo.projects.mastodon.
+        EmailKind("mastodon_announcement", True, "from the project's Mastodon account: a published advisory"),
+        # Release day: the team hears of the publication (or, from the worker, of a check failing at the moment); the
+        # packagers that the embargo ended; the announcement lists get the public advisory as plain text.
+        EmailKind("release_published", True, "to the team: the security release is public"),
+        EmailKind("publication_alert", True, "to the team: the release moment came but a check fails"),
+        EmailKind("embargo_ended", True, "to a packager: the embargo ended, and where the advisories are"),
+        EmailKind("announcement", True, "to the announcement lists: the published advisory (oss-security style)"),
     )
 }
 

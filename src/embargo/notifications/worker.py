@@ -50,6 +50,7 @@ class PassResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    cancelled: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -84,6 +85,10 @@ def run_pass(
     from embargo.reports import reminders
 
     result.reminders = len(reminders.run(now))
+    from embargo.releases import publishing
+
+    # Release day: publish what is due (or alert the team) before delivering, so the news goes out in this pass.
+    publishing.run_due(now)
     result.claimed = 0
     _deliver(now, owner, batch, result)
     if run_jobs:
@@ -121,6 +126,13 @@ def _deliver(now: dt.datetime, owner: str, batch: int, result: PassResult) -> No
                 break
             try:
                 delivery.deliver(row, conn)
+            except delivery.Cancelled as e:
+                log.info("delivery of %s (%s) cancelled: %s", row.public_id, row.template, e)
+                OutboxMessage.objects.filter(pk=row.pk, lease_owner=owner).update(
+                    failed_at=now, leased_until=None, last_error=f"cancelled: {e}"[:2000]
+                )
+                result.cancelled += 1
+                continue
             except Exception as e:  # noqa: BLE001 - recorded on the row and retried later
                 _record_failure(row, owner, now, str(e)[:2000], result)
                 if conn is not None:

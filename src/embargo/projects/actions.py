@@ -481,3 +481,52 @@ def do_decide_packager_request(
                 },
             )
     return row
+
+
+# --- Mastodon ------------------------------------------------------------------------------------------------
+
+
+def do_set_mastodon_account(project: Project, changes: dict[str, str], *, acting_user: User | None) -> None:
+    """Where the project announces on Mastodon: `mastodon_instance_url` and `mastodon_access_token` (both the
+    first time; the token is stored sealed and the audit log keeps only a hash). An empty instance URL removes
+    the account."""
+    from embargo.audit.actions import fingerprint
+    from embargo.projects import mastodon
+    from embargo.projects.models import MastodonAccount
+
+    require_permission(project, acting_user, Permission.MANAGE_PROJECT)
+    url = changes.get("mastodon_instance_url")
+    token = changes.get("mastodon_access_token")
+    if url:
+        try:
+            url = mastodon.check_instance_url(url.strip(), allow_private=settings.EMBARGO_ALLOW_PRIVATE_NETWORK)
+        except mastodon.MastodonError as e:
+            raise ProjectError(e.message, field="mastodon_instance_url") from None
+    with transaction.atomic():
+        account = MastodonAccount.objects.select_for_update().filter(project=project).first()
+        data: dict[str, Any] = {}
+        if url == "":
+            if token:
+                raise ProjectError("Give no token when removing the Mastodon account.", field="mastodon_access_token")
+            if account is None:
+                return
+            data = {"instance_url": {"old": account.instance_url, "new": ""}, "access_token": "removed"}
+            account.delete()
+        else:
+            if account is None:
+                if not url or not token:
+                    field = "mastodon_instance_url" if not url else "mastodon_access_token"
+                    raise ProjectError("Give mastodon_instance_url and mastodon_access_token together.", field=field)
+                account = MastodonAccount(project=project)
+            if url and url != account.instance_url:
+                data["instance_url"] = {"old": account.instance_url, "new": url}
+                account.instance_url = url
+            if token:
+                account.access_token = token
+                data["access_token"] = "changed " + fingerprint(token)
+            account.save()
+        if data:
+            record_event(
+                Tag.PROJECT_SETTINGS_CHANGED, actor=acting_user, target=project, project=project,
+                data={"mastodon": data},
+            )  # fmt: skip

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
@@ -141,6 +142,8 @@ class ProjectOut(Schema):
     cna_api_key_set: bool
     preannounce_lists: list[str]
     announce_lists: list[str]
+    mastodon_instance_url: str | None = Field(description="where advisories are announced on Mastodon")
+    mastodon_access_token_set: bool
     signing_key: SigningKeyOut | None = Field(description="the active OpenPGP key (read-only; see /signing-key)")
     retired_keys: list[RetiredKeyOut] = Field(description="earlier keys, still published in pgp-key.asc")
 
@@ -164,6 +167,13 @@ class ProjectPatch(Schema):
         default=None, description="at most 20 addresses: pre-announcements (versions and date, no details)"
     )
     announce_lists: list[Address] | None = Field(default=None, description="at most 20 addresses: the advisories")
+    mastodon_instance_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None,
+        description='the instance of the project\'s account, e.g. "https://mastodon.example"; "" removes it',
+    )
+    mastodon_access_token: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
+        default=None, description="write-only: an access token with the write:statuses scope, stored sealed"
+    )
 
 
 def project_out(project: Any) -> dict[str, Any]:
@@ -180,6 +190,7 @@ def project_out(project: Any) -> dict[str, Any]:
         **cna_out(project),
         "preannounce_lists": project.preannounce_lists or [],
         "announce_lists": project.announce_lists or [],
+        **mastodon_out(project),
         **keys_out(project),
     }
 
@@ -209,6 +220,16 @@ def cna_out(project: Any) -> dict[str, Any]:
     }
 
 
+def mastodon_out(project: Any) -> dict[str, Any]:
+    from embargo.projects.models import MastodonAccount
+
+    account = MastodonAccount.objects.filter(project=project).first()
+    return {
+        "mastodon_instance_url": account.instance_url if account else None,
+        "mastodon_access_token_set": account is not None,
+    }
+
+
 @router.get("/projects/{slug}", response=ProjectOut, summary="The project's settings (owners)")
 def get_project(request: HttpRequest, slug: str) -> dict[str, Any]:
     project, _ = access_project_by_slug(request.auth, slug, Permission.MANAGE_PROJECT)  # type: ignore[attr-defined]
@@ -223,7 +244,14 @@ def patch_project(request: HttpRequest, slug: str, payload: ProjectPatch) -> dic
     if not changes:
         raise invalid("", "Nothing to change.")
     cna = {k: changes.pop(k) for k in ("cna_short_name", "cna_user", "cna_api_key") if k in changes}
-    actions.do_change_project(project, changes, acting_user=user)
+    mastodon: dict[str, Any] = {
+        k: changes.pop(k) for k in ("mastodon_instance_url", "mastodon_access_token") if k in changes
+    }
+    # One transaction: a refused Mastodon URL leaves the other settings of the same request unchanged too.
+    with transaction.atomic():
+        if mastodon:
+            actions.do_set_mastodon_account(project, mastodon, acting_user=user)
+        actions.do_change_project(project, changes, acting_user=user)
     if cna:
         from embargo.advisories.actions import do_set_cna_account
 

@@ -56,6 +56,21 @@ class ListsForm(forms.Form):
     )  # fmt: skip
 
 
+class MastodonForm(forms.Form):
+    mastodon_instance_url = forms.CharField(
+        label="Mastodon instance", max_length=500, required=False,
+        help_text="e.g. https://mastodon.example — empty removes the account; advisories are announced there.",
+    )  # fmt: skip
+    mastodon_access_token = forms.CharField(
+        label="Access token",
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Of the project's account, with the write:statuses scope; stored sealed, never shown. "
+        "Leave empty to keep the current one.",
+    )
+
+
 class ProjectKeyUploadForm(forms.Form):
     secret_key = KeyField(
         label="Your own secret key", max_length=200_000,

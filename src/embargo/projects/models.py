@@ -174,3 +174,15 @@ class PackagerRequest(models.Model):
 
     def __str__(self) -> str:
         return f"request of {self.organisation} to join {self.project}"
+
+
+class MastodonAccount(SealedRecord):
+    """Where the project announces its advisories on Mastodon: the instance and an access token of the
+    project's account (with the `write:statuses` scope), the token sealed like report text and never shown back."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="mastodon_account")
+    instance_url = models.CharField(max_length=500)
+    access_token = SealedTextField()
+
+    def __str__(self) -> str:
+        return f"Mastodon account of {self.project} on {self.instance_url}"

@@ -29,11 +29,12 @@ from embargo.projects.forms import (
     DecisionForm,
     JoinForm,
     ListsForm,
+    MastodonForm,
     PackagerForm,
     PolicyForm,
     ProjectKeyUploadForm,
 )
-from embargo.projects.models import Membership, PackagerRequestStatus, Project
+from embargo.projects.models import MastodonAccount, Membership, PackagerRequestStatus, Project
 from embargo.reports import actions as report_actions
 from embargo.reports import queries as report_queries
 from embargo.reports.api import INBOX_ORDER
@@ -165,6 +166,9 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     key_form = ProjectKeyUploadForm(request.POST if action == "upload_key" else None)
     lists = {"preannounce_lists": project.preannounce_lists, "announce_lists": project.announce_lists}
     lists_form = ListsForm(request.POST if action == "lists" else None, initial=lists)
+    mastodon_account = MastodonAccount.objects.filter(project=project).first()
+    mastodon_initial = {"mastodon_instance_url": mastodon_account.instance_url if mastodon_account else ""}
+    mastodon_form = MastodonForm(request.POST if action == "mastodon" else None, initial=mastodon_initial)
     if action == "policy" and form.is_valid():
         data = dict(form.cleaned_data)
         data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
@@ -197,7 +201,16 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "The announcement lists are saved.")
             return redirect("project-settings", project.slug)
-    elif action not in ("", "policy", "generate_key", "upload_key", "lists"):
+    elif action == "mastodon" and mastodon_form.is_valid():
+        changes = {k: v for k, v in mastodon_form.cleaned_data.items() if v or k == "mastodon_instance_url"}
+        try:
+            project_actions.do_set_mastodon_account(project, changes, acting_user=user)
+        except ActionError as e:
+            _form_error(mastodon_form, e)
+        else:
+            messages.success(request, "The Mastodon account is saved.")
+            return redirect("project-settings", project.slug)
+    elif action not in ("", "policy", "generate_key", "upload_key", "lists", "mastodon"):
         raise Http404
     published: list[dict[str, Any]] = [
         {"key": k, "fingerprint": fingerprint_display(k.fingerprint)} for k in keys.published_keys(project)
@@ -207,6 +220,8 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "key_form": key_form,
         "lists_form": lists_form,
+        "mastodon_form": mastodon_form,
+        "mastodon_account": mastodon_account,
         "active_key": next((row for row in published if row["key"].retired_at is None), None),
         "retired_keys": [row for row in published if row["key"].retired_at is not None],
     }

@@ -23,7 +23,7 @@ from embargo.audit.actions import fingerprint, record_event
 from embargo.audit.tags import Audience, Tag
 from embargo.domain import releases as rules
 from embargo.domain import workflow
-from embargo.domain.workflow import Actor, State
+from embargo.domain.workflow import Actor, State, is_open
 from embargo.errors import ActionError
 from embargo.notifications.outbox import queue_email
 from embargo.projects.models import Membership, Packager, Project
@@ -136,7 +136,7 @@ def _not_published(release: SecurityRelease) -> None:
 
 
 def _reports_to_add(
-    project: Project, ids: Sequence[str], *, field: str, release: SecurityRelease | None
+    project: Project, ids: Sequence[str], *, field: str, release: SecurityRelease | None, any_open: bool = False
 ) -> list[Report]:
     """The project's reports named by `ids`, locked: each fix_ready and in no other release."""
     found = {
@@ -153,7 +153,7 @@ def _reports_to_add(
         if report in reports:
             continue
         report_actions._locked(report)
-        if State(report.state) is not State.FIX_READY:
+        if State(report.state) is not State.FIX_READY and not (any_open and is_open(State(report.state))):
             raise ReleaseError(
                 f"Report {rid} is {report.state}: a security release takes reports that are fix_ready.",
                 field=f"{field}.{i}", code="report_not_fix_ready", status=409,
@@ -261,8 +261,11 @@ def _unschedule(report: Report, actor: User) -> None:
     report_actions._save(report, "state", "fix_ready_at", "confirmation_answered_at", "notices_sent_at")
 
 
-def _send_round(release: SecurityRelease, reason: str, reports: Sequence[Report]) -> int:
-    """One notice to every packager on the list now, carrying the release's reports; returns how many."""
+def _send_round(release: SecurityRelease, reason: str, reports: Sequence[Report], *, check_keys: bool = True) -> int:
+    """One notice to every packager on the list now, carrying the release's reports; returns how many. A broken
+    embargo is told whatever the keys (`check_keys=False`): nothing may hold that news back."""
+    if check_keys:
+        _require_keys(release)
     round_no = release.notice_round + 1
     ids = [r.public_id for r in reports]
     moment = clock.now()
@@ -345,15 +348,17 @@ def do_create_release(
     versions: Sequence[str] = (),
     moment: MomentIn = MomentIn(),
     acting_user: User,
+    any_open: bool = False,
 ) -> SecurityRelease:
-    """A new release of the project's fix_ready reports; its moment may come later."""
+    """A new release of the project's fix_ready reports; its moment may come later. `any_open` lets a report not
+    fixed yet in (a release of its own, to record a broken embargo on)."""
     _require_team(project, acting_user)
     if not report_ids:
         raise ReleaseError("`reports`: name at least one fix_ready report.", field="reports")
     cleaned = clean_versions(versions)
     now = clock.now()
     with transaction.atomic():
-        reports = _reports_to_add(project, report_ids, field="reports", release=None)
+        reports = _reports_to_add(project, report_ids, field="reports", release=None, any_open=any_open)
         release = SecurityRelease(
             project=project, versions=cleaned, timezone=moment.timezone or project.policy.timezone,
             created_by=acting_user, created_at=now, updated_at=now,
@@ -452,8 +457,11 @@ def do_change_release(release: SecurityRelease, changes: ReleaseChanges, *, acti
             data["removed"] = [r.public_id for r in removed]
         if not data:
             return release
-        if sent and (moved or added or removed):
-            reason = "moved" if moved else ("report_added" if added else "report_removed")
+        versions_changed = "versions" in data
+        if sent and (moved or added or removed or versions_changed):
+            reason = (
+                "moved" if moved else "report_added" if added else "report_removed" if removed else "versions_changed"
+            )
             reports = queries.reports_of(release)
             data["round"] = {"number": release.notice_round + 1, "reason": reason,
                              "packagers": _send_round(release, reason, reports)}  # fmt: skip
@@ -486,15 +494,26 @@ def do_set_report_release(access: ReportAccess, moment: MomentIn, *, acting_user
     return do_change_release(release, ReleaseChanges(moment=moment), acting_user=acting_user)
 
 
-def _require_signing_key(release: SecurityRelease) -> None:
-    """Embargo notices are signed with the project's key: none goes out without one (packagers check it)."""
+def _require_keys(release: SecurityRelease) -> None:
+    """Embargo notices are signed with the project's key, and encrypted to each packager's key that is on file: none
+    goes out without the first, and none to a packager whose key expired (it could not be encrypted to it, and
+    sending it in clear instead is not the packager's choice)."""
     from embargo.projects import keys
 
-    if release.project.packagers.filter(removed_at__isnull=True).exists() and not keys.has_active_key(release.project):
+    packagers = list(release.project.packagers.filter(removed_at__isnull=True))
+    if packagers and not keys.has_active_key(release.project):
         raise ReleaseError(
             "Embargo notices are signed with the project's OpenPGP key: an owner generates or uploads it in the "
             "project settings first.",
             code="signing_key_missing", status=409,
+        )  # fmt: skip
+    now = clock.now()
+    expired = [p.organisation for p in packagers if p.public_key and p.key_expires_at and p.key_expires_at <= now]
+    if expired:
+        raise ReleaseError(
+            f"The OpenPGP key of {', '.join(expired)} expired: an owner updates it (or removes it, for notices "
+            "signed in clear) on the packager list first.",
+            code="packager_key_expired", status=409,
         )  # fmt: skip
 
 
@@ -535,7 +554,7 @@ def do_notify_packagers(
                 f"Report {', '.join(not_ready)} is no longer fix_ready: take it out of the release.",
                 code="report_not_fix_ready", status=409,
             )  # fmt: skip
-        _require_signing_key(release)
+        _require_keys(release)
         pending = _confirmations_pending(reports, now)
         overridden = _confirmation_gate(pending, override, release)
         packagers = _send_round(release, "first", reports)
@@ -578,7 +597,7 @@ def do_record_embargo_broken(release: SecurityRelease, *, reason: str, acting_us
         reports = queries.reports_of(release)
         packagers = None
         if release.notices_sent_at is not None:
-            packagers = _send_round(release, "embargo_broken", reports)
+            packagers = _send_round(release, "embargo_broken", reports, check_keys=False)
         _save(release, "embargo_broken_at", "embargo_broken_reason", "notice_round")
         for member in _team(release.project):
             if member.pk == acting_user.pk:
@@ -614,8 +633,9 @@ def do_record_embargo_broken_for_report(access: ReportAccess, *, reason: str, ac
     with transaction.atomic():
         release = queries.release_of_report(access.report)
         if release is None:
+            # Leaks happen before fixes too: the fact is recorded whatever the report's open state.
             release = do_create_release(
-                access.report.project, report_ids=[access.report.public_id], acting_user=acting_user
+                access.report.project, report_ids=[access.report.public_id], acting_user=acting_user, any_open=True
             )
         return do_record_embargo_broken(release, reason=reason, acting_user=acting_user)
 

@@ -5,23 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
 from embargo.accounts.access import Permission, ReportAccess, access_project_by_slug, access_report_by_id
 from embargo.api.errors import ApiError, invalid
 from embargo.api.pagination import Key, paginate
-from embargo.releases import actions, queries
+from embargo.domain.publication import Check
+from embargo.releases import actions, checks, publishing, queries
 from embargo.releases.actions import MomentIn, ReleaseChanges, ReleaseDateError
 from embargo.releases.models import SecurityRelease
 from embargo.releases.schemas import (
     BrokenIn,
+    ChecksOut,
     MomentBody,
     NotifyIn,
     PreannouncementIn,
     PreannouncementOut,
+    PublishIn,
     ReleaseIn,
     ReleaseOut,
     ReleasePage,
@@ -105,6 +108,7 @@ def release_out(release: SecurityRelease) -> dict[str, Any]:
                 "sent_at": s.notice.created_at if s.notice else None,
                 "delivered_at": s.notice.delivered_at if s.notice else None,
                 "acknowledged_at": s.notice.acknowledged_at if s.notice else None,
+                "removed": s.packager.removed_at is not None,
             }
             for s in queries.packager_statuses(release)
         ],
@@ -272,3 +276,65 @@ def report_embargo_broken(request: HttpRequest, report_id: str, payload: BrokenI
     access = _access(request, report_id, Permission.MANAGE_RELEASES)
     release = actions.do_record_embargo_broken_for_report(access, reason=payload.reason, acting_user=_user(request))
     return report_release_out(release, access)
+
+
+# --- release day --------------------------------------------------------------------------------------------------
+
+
+def checks_out(release: SecurityRelease, found: list[Check]) -> dict[str, Any]:
+    return {
+        "release": release.public_id,
+        "published_at": release.published_at,
+        "publishable": not any(c.failed for c in found),
+        "checks": checks.as_json(found),
+        "overrides": publishing.stored_overrides(release),
+    }
+
+
+@contextmanager
+def _blocked() -> Iterator[None]:
+    """A refused publication answers 409 with the failing checks besides the message."""
+    try:
+        yield
+    except publishing.PublicationBlocked as e:
+        raise ApiError(e.status, e.code, e.message, e.field, failures=e.failures) from None
+
+
+@router.get(ONE + "/publication-checks", response=ChecksOut, summary="The release-day checks (the team)")
+def release_publication_checks(request: HttpRequest, slug: str, release_id: str) -> dict[str, Any]:
+    release = _release(request, slug, release_id)
+    return checks_out(release, publishing.release_checks(release, acting_user=_user(request)))
+
+
+@router.post(ONE + "/publish", response=ReleaseOut, summary="Publish the security release (the team)")
+def publish_release(request: HttpRequest, slug: str, release_id: str, payload: PublishIn) -> dict[str, Any]:
+    release = _release(request, slug, release_id)
+    with _blocked():
+        release = publishing.do_publish_release(release, overrides=payload.overrides, acting_user=_user(request))
+    return release_out(release)
+
+
+@router.get(
+    "/reports/{report_id}/publication-checks", response=ChecksOut, summary="The report's release-day checks (the team)"
+)
+def report_publication_checks(request: HttpRequest, report_id: str) -> dict[str, Any]:
+    release, found = publishing.report_checks(_access(request, report_id, Permission.MANAGE_RELEASES))
+    return checks_out(release, found)
+
+
+@router.post("/reports/{report_id}/publish", response=ReportReleaseOut, summary="Publish the report's release")
+def publish_report(request: HttpRequest, report_id: str, payload: PublishIn) -> dict[str, Any]:
+    """Publishes every report of the report's security release at once."""
+    access = _access(request, report_id, Permission.MANAGE_RELEASES)
+    with _blocked():
+        release = publishing.do_publish_report(access, overrides=payload.overrides, acting_user=_user(request))
+    return report_release_out(release, access)
+
+
+@router.get("/reports/{report_id}/changelog", summary="The changelog entry, ready to paste (the team)")
+def report_changelog(request: HttpRequest, report_id: str, format: Literal["md", "rst"] = "md") -> HttpResponse:
+    """`?format=md` (Markdown) or `rst` (reStructuredText): the CVE, the affected and fixed versions, the fixing
+    commits and the reporter's credit if they consented."""
+    text = publishing.changelog(_access(request, report_id, Permission.MANAGE_RELEASES), format)
+    kind = "text/markdown" if format == "md" else "text/x-rst"
+    return HttpResponse(text, content_type=f"{kind}; charset=utf-8")

@@ -37,6 +37,13 @@ class SecurityRelease(SealedRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     published_at = models.DateTimeField(null=True)
+    # Release day: the failing checks the team published despite, as JSON {check id: written reason}, sealed like
+    # the other team text (the audit log keeps each reason's fingerprint); and when the worker, finding a check
+    # failing at the moment, alerted the team (once).
+    publication_overrides = SealedTextField(null=True)
+    publication_alert_sent_at = models.DateTimeField(null=True)
+    # In cve_services mode, the CVE records still to publish after the release went public (the worker's job).
+    cve_records_pending = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["project", "-created_at", "-id"], name="release_list")]

@@ -26,7 +26,7 @@ from embargo.advisories import records
 from embargo.advisories.models import Advisory
 from embargo.fixes.actions import read_patch
 from embargo.fixes.models import Patch
-from embargo.notifications.delivery import DeliveryError
+from embargo.notifications.delivery import Cancelled, DeliveryError
 from embargo.notifications.models import OutboxMessage
 from embargo.notifications.outbox import mail_domain
 from embargo.projects.models import ProjectKey
@@ -45,6 +45,7 @@ REASONS = {
     "report_added": "An issue was added to the release: this notice replaces the earlier ones.",
     "report_removed": "An issue was taken out of the release: this notice replaces the earlier ones.",
     "embargo_broken": "The embargo is broken: the issues became public early, and the release follows at once.",
+    "versions_changed": "The versions to be released changed: this notice replaces the earlier ones.",
 }
 
 
@@ -76,8 +77,10 @@ def issues_of(notice: PackagerNotice) -> list[Issue]:
         for r in Report.objects.filter(public_id__in=notice.report_ids).select_related("advisory", "project")
     }
     patches: dict[int, list[Patch]] = {}
+    # The patches as they were when the notice was made (a later one goes out with a later round), and never those
+    # of a fix the team keeps to itself.
     for patch in (
-        Patch.objects.filter(fix__report__in=reports.values())
+        Patch.objects.filter(fix__report__in=reports.values(), fix__team_only=False, created_at__lte=notice.created_at)
         .select_related("fix")
         .order_by("fix__created_at", "fix_id", "branch", "created_at", "id")
     ):
@@ -135,10 +138,14 @@ def moment(release: SecurityRelease) -> dict[str, str]:
     zone = release.timezone or release.project.policy.timezone
     utc = release.release_at.astimezone(dt.UTC)
     local = utc.astimezone(ZoneInfo(zone))
+    project_zone = release.project.policy.timezone
+    in_project = utc.astimezone(ZoneInfo(project_zone)).strftime("%A %Y-%m-%d %H:%M ") + project_zone
     return {
         "utc": utc.strftime("%A %Y-%m-%d %H:%M UTC"),
         "local": local.strftime("%A %Y-%m-%d %H:%M ") + zone,
         "zone": zone,
+        # The project's own zone too, when the release was set in another one.
+        "project": "" if project_zone in (zone, "UTC") else in_project,
     }
 
 
@@ -266,6 +273,13 @@ def build(row: OutboxMessage) -> EmailMessage:
         public_id=row.context["notice"]
     )
     release = notice.release
+    # What was queued may no longer be due: the content is made now, so the list is read now too.
+    if notice.packager.removed_at is not None:
+        raise Cancelled("the packager was taken off the list")
+    if row.to_email not in notice.packager.emails:
+        raise Cancelled("the address was taken off the packager's entry")
+    if release.published_at is not None:
+        raise Cancelled("the release is published: the embargo is over")
     key = signing_key(release)
     inner = inner_message(notice, key)
     if notice.packager.public_key:

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from embargo import clock
 from embargo.accounts.access import NotFound, Permission, ReportAccess, access_project_by_slug
@@ -127,9 +127,13 @@ class PackagerStatus:
 
 
 def packager_statuses(release: SecurityRelease) -> list[PackagerStatus]:
-    """Every packager on the list now, with the latest notice of this release it was sent (two queries)."""
+    """Every packager on the list now, and every removed one that was sent a notice of this release (the team keeps
+    sight of who holds embargoed material), with the latest notice of this release it was sent (two queries)."""
     packagers = list(
-        Packager.objects.filter(project_id=release.project_id, removed_at__isnull=True).order_by("organisation", "id")
+        Packager.objects.filter(project_id=release.project_id)
+        .filter(Q(removed_at__isnull=True) | Q(notices__release=release))
+        .distinct()
+        .order_by("organisation", "id")
     )
     latest: dict[int, PackagerNotice] = {}
     for notice in PackagerNotice.objects.filter(release=release).order_by("packager_id", "-round"):

@@ -78,6 +78,7 @@ class PackagerStatusOut(Schema):
     sent_at: dt.datetime | None
     delivered_at: dt.datetime | None
     acknowledged_at: dt.datetime | None
+    removed: bool = Field(default=False, description="taken off the list since; its links no longer work")
 
 
 class EmbargoBrokenOut(Schema):
@@ -131,3 +132,29 @@ class ReportReleaseOut(Schema):
     state: str
     embargo_broken_at: dt.datetime | None
     release: ReleaseOut | None = Field(description="the whole release, for the team only")
+
+
+# --- release day ------------------------------------------------------------------------------------------------
+
+
+class PublishIn(Strict):
+    overrides: dict[Annotated[str, StringConstraints(max_length=32)], Reason] = Field(
+        default_factory=dict,
+        max_length=4,
+        description='a written reason for each failing check to publish despite, e.g. {"version_released": "…"}; '
+        "`release_moment` cannot be overridden (record the embargo as broken instead)",
+    )
+
+
+class CheckOut(Schema):
+    id: str = Field(description="commits_public, version_released, release_moment or records_valid")
+    status: str = Field(description="pass, fail or skipped")
+    evidence: str
+
+
+class ChecksOut(Schema):
+    release: str
+    published_at: dt.datetime | None
+    publishable: bool = Field(description="every check passes (the worker publishes at the moment)")
+    checks: list[CheckOut]
+    overrides: dict[str, str] = Field(description="the reasons the team published despite failing checks")

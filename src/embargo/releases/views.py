@@ -18,10 +18,11 @@ from django.views.decorators.http import require_http_methods
 from embargo import clock
 from embargo.accounts.access import Forbidden, NotFound, Permission, access_project_by_slug, signed_in_user
 from embargo.accounts.models import User
+from embargo.domain import publication
 from embargo.domain import releases as rules
 from embargo.errors import ActionError
 from embargo.projects.models import Project
-from embargo.releases import actions, queries
+from embargo.releases import actions, checks, publishing, queries
 from embargo.releases.actions import MomentIn, ReleaseChanges, ReleaseDateError
 from embargo.releases.models import SecurityRelease
 
@@ -177,6 +178,16 @@ def _approve(request: HttpRequest, release: SecurityRelease, user: User) -> str:
     return "The pre-announcement is approved and sent to the lists."
 
 
+def _publish(request: HttpRequest, release: SecurityRelease, user: User) -> str:
+    overrides = {
+        check_id: request.POST[f"override_{check_id}"]
+        for check_id in publication.CHECK_IDS
+        if request.POST.get(f"override_{check_id}", "").strip()
+    }
+    publishing.do_publish_release(release, overrides=overrides, acting_user=user)
+    return "The security release is public."
+
+
 HANDLERS: dict[str, Handler] = {
     "moment": _set_moment,
     "versions": _set_versions,
@@ -186,6 +197,7 @@ HANDLERS: dict[str, Handler] = {
     "embargo_broken": _broken,
     "preannouncement": _preannouncement,
     "approve": _approve,
+    "publish": _publish,
 }
 
 
@@ -256,4 +268,10 @@ def _release_context(
         "weekdays": _weekdays(project),
         "error": error,
         "posted": request.POST if error else None,
+        # Release day: the checks run for real (git, the package index) while the release is not public.
+        "checks": checks.run(release, clock.now()) if release.published_at is None else [],
+        "overrides": publishing.stored_overrides(release),
+        "advisory_urls": [publishing.advisory_url(e.advisory) for e in entries if e.advisory]
+        if release.published_at
+        else [],
     }

@@ -1,0 +1,93 @@
+"""The public side of published advisories: the advisory page and its records (OSV, CVE JSON 5, CSAF), a
+project's security page and Atom feed, and the zip of every OSV record. Nothing here needs an account, and
+every read goes through `public`, which only knows published advisories."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
+
+from embargo.advisories import public
+from embargo.projects import keys
+from embargo.projects.models import Project
+from embargo.releases import queries as release_queries
+from embargo.web import markdown
+
+PROJECT_PAGE_LENGTH = 100
+
+
+def _published(advisory_id: str) -> public.Advisory:
+    try:
+        return public.get(advisory_id)
+    except public.NotPublished:
+        raise Http404 from None
+
+
+@require_http_methods(["GET", "HEAD"])
+def advisory_page(request: HttpRequest, advisory_id: str) -> HttpResponse:
+    advisory = _published(advisory_id)
+    try:
+        context = public.page(advisory)
+    except public.NotPublished:
+        raise Http404 from None
+    context["details_html"] = markdown.render(context["record"].details)
+    return render(request, "advisories/public_advisory.html", context)
+
+
+def _record(advisory_id: str, fmt: str) -> HttpResponse:
+    try:
+        text = public.record(_published(advisory_id), fmt)
+    except public.NotPublished:
+        raise Http404 from None
+    response = HttpResponse(text, content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"  # public data, read by tools in browsers too
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def advisory_osv(request: HttpRequest, advisory_id: str) -> HttpResponse:
+    return _record(advisory_id, "osv")
+
+
+@require_http_methods(["GET", "HEAD"])
+def advisory_cve(request: HttpRequest, advisory_id: str) -> HttpResponse:
+    return _record(advisory_id, "cve")
+
+
+@require_http_methods(["GET", "HEAD"])
+def advisory_csaf(request: HttpRequest, advisory_id: str) -> HttpResponse:
+    return _record(advisory_id, "csaf")
+
+
+@require_http_methods(["GET", "HEAD"])
+def project_security(request: HttpRequest, slug: str) -> HttpResponse:
+    """The project's advisories (newest first), its approved pre-announcements and its policy in words."""
+    project = get_object_or_404(Project.objects.select_related("policy"), slug=slug)
+    rows = []
+    for advisory in public.of_project(project, PROJECT_PAGE_LENGTH):
+        summary = json.loads(advisory.draft or "{}").get("summary", "")
+        rows.append({"advisory": advisory, "summary": summary})
+    context = {
+        "project": project,
+        "policy": project.policy,
+        "advisories": rows,
+        "upcoming": release_queries.upcoming_public(project),
+        "has_key": keys.has_active_key(project),
+    }
+    return render(request, "advisories/project_security.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def project_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    project = get_object_or_404(Project, slug=slug)
+    return HttpResponse(public.atom_feed(project), content_type="application/atom+xml; charset=utf-8")
+
+
+@require_http_methods(["GET", "HEAD"])
+def osv_all_zip(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(public.all_osv_zip(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="all.zip"'
+    return response
