@@ -165,8 +165,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from embargo.projects.demo import load_demo
 
+    if args.walkthrough:
+        return cmd_demo_walkthrough(args)
     result = load_demo()
     _print(args, result, result["text"])
+    return 0
+
+
+def cmd_demo_walkthrough(args: argparse.Namespace) -> int:
+    """A report of the demo project from intake to publication on a simulated clock (embargo.projects.walkthrough)."""
+    from dataclasses import asdict
+
+    from embargo.projects import walkthrough
+
+    def say(line: str) -> None:
+        if not args.json:
+            print(line, flush=True)
+
+    outcome = walkthrough.run(say)
+    _print(args, asdict(outcome), walkthrough.text_of(outcome))
     return 0
 
 
@@ -350,7 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(nouns, "migrate", cmd_migrate, "create or update the database")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--verbose", action="store_true")
-    command(nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True)
+    p = command(nouns, "demo", cmd_demo, "load the demo project `requests` and its owner (idempotent)", json_flag=True)
+    p.add_argument(
+        "--walkthrough", action="store_true",
+        help="then replay a report of `requests` from intake to publication on a simulated clock (a new one each run)",
+    )  # fmt: skip
 
     project = nouns.add_parser("project", help="projects and their teams").add_subparsers(
         dest="verb", required=True, metavar="VERB"

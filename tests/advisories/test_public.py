@@ -316,3 +316,10 @@ def test_the_security_page_and_the_feed_stay_o_page_as_advisories_accumulate(tea
             counts[n, path] = len(queries)
     assert counts[1, "/projects/requests/security"] == counts[4, "/projects/requests/security"]
     assert counts[1, "/projects/requests/advisories.atom"] == counts[4, "/projects/requests/advisories.atom"]
+
+
+def test_the_security_page_states_the_policy_in_words(team: dict[str, Api]) -> None:
+    page = Api().get("/projects/requests/security").text
+    assert "within 12 hours" in page
+    assert "releases fall on Monday to Friday." in page
+    assert "/projects/requests/packagers/join/" in page

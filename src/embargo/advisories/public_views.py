@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from embargo.advisories import public
+from embargo.formats import policy_document
 from embargo.projects import keys
 from embargo.projects.models import Project
 from embargo.releases import queries as release_queries
@@ -73,6 +74,7 @@ def project_security(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "policy": project.policy,
+        "release_days": policy_document.weekdays(project.policy.as_domain().release_weekdays),
         "advisories": rows,
         "upcoming": release_queries.upcoming_public(project),
         "has_key": keys.has_active_key(project),
