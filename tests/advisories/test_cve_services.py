@@ -52,6 +52,7 @@ class StandIn:
     url: str = ""
     seen: list[Seen] = field(default_factory=list)
     published: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rejected: dict[str, dict[str, Any]] = field(default_factory=dict)
     scripted: list[tuple[int, Any, dict[str, str]]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -80,6 +81,11 @@ class StandIn:
         parts = seen.path.split("/")
         if seen.method == "POST" and len(parts) == 5 and parts[1:3] == ["api", "cve"] and parts[4] == "cna":
             return self.publish(parts[3], seen.body)
+        if seen.method == "PUT" and len(parts) == 5 and parts[1:3] == ["api", "cve"] and parts[4] == "reject":
+            if parts[3] not in self.published:
+                return 404, {"error": "CVE_RECORD_DNE", "message": f"{parts[3]} has no record."}, {}
+            self.rejected[parts[3]] = seen.body["cnaContainer"]
+            return 200, {"message": f"{parts[3]} record was successfully updated to REJECTED."}, {}
         return 404, {"error": "NOT_FOUND", "message": "404: resource not found"}, {}
 
     def reserve(self, seen: Seen) -> tuple[int, Any, dict[str, str]]:

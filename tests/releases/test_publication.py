@@ -527,6 +527,16 @@ def test_in_cve_services_mode_the_worker_publishes_the_cve_record_after_the_rele
     assert sent["descriptions"][0]["value"].startswith("The Proxy-Authorization header")
     assert Event.objects.filter(tag="advisory:cve_record_published").count() == 1
 
+    # Withdrawn later: the worker has CVE Services reject the record, with the public reason, retrying while down.
+    withdrawn = team["maintainer"].post(f"/api/v1/reports/{rid}/advisory/withdraw", {"reason": "Not a vulnerability."})
+    assert withdrawn.status == 200, withdrawn.text
+    stand_in.script(503, {"error": "SERVICE_UNAVAILABLE", "message": "Down for maintenance."})
+    worker.run_pass(RELEASE_AT + dt.timedelta(minutes=10))
+    assert stand_in.rejected == {}
+    worker.run_pass(RELEASE_AT + dt.timedelta(hours=1))
+    assert stand_in.rejected["CVE-2026-4101"]["rejectedReasons"] == [{"lang": "en", "value": "Not a vulnerability."}]
+    assert OutboxMessage.objects.get(template="cve_record_rejection").sent_at is not None
+
 
 def test_the_published_records_validate_against_the_official_schemas(team: dict[str, Api]) -> None:
     rid = fixed_report(team, 1)

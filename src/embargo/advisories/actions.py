@@ -19,6 +19,7 @@ from embargo.audit.tags import Audience, Tag
 from embargo.domain import cve
 from embargo.domain.workflow import State
 from embargo.errors import ActionError
+from embargo.notifications.outbox import queue_email
 from embargo.projects.models import Project
 
 
@@ -100,8 +101,8 @@ def do_withdraw_advisory(access: ReportAccess, reason: str, *, acting_user: User
     """Withdraws a published advisory with a reason shown in public; it is never deleted. OSV marks it
     `withdrawn`, CSAF notes it, and the public page says why.
 
-    In `cve_services` mode the CVE record should be rejected as well: `cve_services.py` has no reject call yet,
-    so that step is left to the team (the audit event records that it was not done)."""
+    In `cve_services` mode the CVE record is rejected as well: the request is written to the outbox with the
+    withdrawal, and the worker sends it (retrying while CVE Services is down)."""
     access.require(Permission.MANAGE_FIXES, "Only the project's team withdraws the advisory.")
     reason = reason.strip()
     if not reason:
@@ -117,12 +118,15 @@ def do_withdraw_advisory(access: ReportAccess, reason: str, *, acting_user: User
         advisory.withdrawn_reason = reason
         advisory.updated_at = moment
         advisory.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+        reject = advisory.project.cve_mode == "cve_services" and bool(advisory.cve_id) and not advisory.imported
+        if reject:
+            queue_email(cve_services.REJECTION, to="", context={"advisory": advisory.readable_id, "reason": reason})
         record_event(
             Tag.ADVISORY_WITHDRAWN, actor=acting_user, target=advisory, project=advisory.project,
             report=advisory.report, audience=Audience.PARTICIPANTS,
             data={
                 "id": advisory.readable_id, "reason": reason,
-                "cve_rejected": False if advisory.project.cve_mode == "cve_services" and advisory.cve_id else None,
+                "cve_rejection": "queued" if reject else None,
             },
         )  # fmt: skip
     return advisory

@@ -76,6 +76,10 @@ class CveServices(Protocol):
         """Publishes the CVE record of a reserved ID from its CNA container (or a full CVE JSON 5 record)."""
         ...
 
+    def reject(self, cve_id: str, reason: str) -> None:
+        """Turns the published CVE record into a REJECTED one, giving `reason` (an advisory withdrawn)."""
+        ...
+
 
 class NoCveServices:
     """What a project gets without CVE Services credentials: every call fails with `unavailable`."""
@@ -89,6 +93,9 @@ class NoCveServices:
         raise CveServicesError("unavailable", self.MESSAGE)
 
     def publish(self, cve_id: str, cna_container: dict[str, Any]) -> None:
+        raise CveServicesError("unavailable", self.MESSAGE)
+
+    def reject(self, cve_id: str, reason: str) -> None:
         raise CveServicesError("unavailable", self.MESSAGE)
 
 
@@ -143,6 +150,14 @@ class CvelibClient:
             self._api.publish(cve_id, record)
         except _FAILURES as exc:
             raise self._error(exc, f"publish {cve_id}") from None
+
+    def reject(self, cve_id: str, reason: str) -> None:
+        # A published record becomes REJECTED through `PUT /cve/{id}/reject` with a rejected CNA container.
+        container = {"rejectedReasons": [{"lang": "en", "value": reason}]}
+        try:
+            self._api.update_rejected(cve_id, container)
+        except _FAILURES as exc:
+            raise self._error(exc, f"reject {cve_id}") from None
 
     def _error(self, exc: Exception, action: str) -> CveServicesError:
         return _scrub(_translate(exc, action, self._credentials), self._credentials.api_key)
@@ -272,3 +287,26 @@ def _scrub(error: CveServicesError, api_key: str) -> CveServicesError:
         message = error.message.replace(api_key, "[API key]")
         return CveServicesError(error.code, message, status=error.status, retry_after=error.retry_after)
     return error
+
+
+REJECTION = "cve_record_rejection"
+RETRYABLE = frozenset({"rate_limited", "unavailable"})
+
+
+def deliver_rejection(row: Any) -> None:
+    """The worker's delivery of a queued rejection (an outbox row `{"advisory", "reason"}`, written when an advisory
+    is withdrawn): retried with back-off while CVE Services is busy or down, given up (cancelled, with the reason
+    kept on the row) when it refuses for good, e.g. bad credentials."""
+    from embargo.advisories.actions import credentials_of
+    from embargo.advisories.models import Advisory
+    from embargo.notifications.delivery import Cancelled, DeliveryError
+
+    advisory = Advisory.objects.select_related("project").filter(readable_id=row.context.get("advisory", "")).first()
+    if advisory is None or not advisory.cve_id:
+        raise Cancelled("the advisory or its CVE ID is gone")
+    try:
+        client_for(credentials_of(advisory.project)).reject(advisory.cve_id, row.context.get("reason", ""))
+    except CveServicesError as e:
+        if e.code in RETRYABLE:
+            raise DeliveryError(e.message) from None
+        raise Cancelled(e.message) from None

@@ -49,6 +49,8 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("packager_notice", True, "to a packager: the embargo notice, signed, encrypted when it has a key"),
         # Not an e-mail: a post from the project's Mastodon account, delivered by embargo.projects.mastodon.
         EmailKind("mastodon_announcement", True, "from the project's Mastodon account: a published advisory"),
+        # Not an e-mail either: CVE Services is asked to reject a withdrawn advisory's CVE record.
+        EmailKind("cve_record_rejection", True, "to CVE Services: reject the CVE record of a withdrawn advisory"),
         # Release day: the team hears of the publication (or, from the worker, of a check failing at the moment); the
         # packagers that the embargo ended; the announcement lists get the public advisory as plain text.
         EmailKind("release_published", True, "to the team: the security release is public"),
