@@ -290,11 +290,7 @@ class Scenario:
                 continue
             assert team["maintainer"].post(f"/api/v1/reports/{second}/transitions", step).status == 200
         # The project's signing key, a packager on the list, and a pending request to join it.
-        key = test_keys.project_key()
-        ProjectKey.objects.create(
-            project=Project.objects.get(slug="requests"), fingerprint=key.fingerprint, public_key=key.public_armored,
-            secret_key=key.secret_armored, created_at=clock.now(),
-        )  # fmt: skip
+        test_keys.give_project_key(Project.objects.get(slug="requests"))
         packager = team["owner"].post(
             "/api/v1/projects/requests/packagers",
             {"organisation": "Debian Security Team", "emails": ["security@debian.example.org"]},

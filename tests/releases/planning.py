@@ -9,7 +9,7 @@ from embargo import clock
 from embargo.domain.policy import Policy
 from embargo.domain.releases import next_allowed_dates
 from embargo.projects import keys
-from embargo.projects.models import Packager, Project, ProjectKey
+from embargo.projects.models import Packager, Project
 from tests.helpers import Api, submit
 from tests.vault import keys as test_keys
 
@@ -48,11 +48,7 @@ def packagers() -> list[Packager]:
     """Three packagers (one removed) and the project's signing key, without which no notice goes out."""
     project = Project.objects.get(slug="requests")
     if not keys.has_active_key(project):
-        key = test_keys.project_key()
-        ProjectKey.objects.create(
-            project=project, fingerprint=key.fingerprint, public_key=key.public_armored,
-            secret_key=key.secret_armored, created_at=NOW,
-        )  # fmt: skip
+        test_keys.give_project_key(project)
     return [
         Packager.objects.create(
             project=project, organisation="Distro A", emails=["sec@a.example.org", "oncall@a.example.org"],

@@ -30,6 +30,7 @@ from embargo.vault import openpgp
 from tests.helpers import Api, make_project, make_user
 from tests.releases import scenario
 from tests.smtp import SmtpServer
+from tests.vault.keys import give_project_key
 
 pytestmark = pytest.mark.django_db
 
@@ -73,11 +74,7 @@ def world(keys: dict[str, openpgp.GeneratedKey]) -> Iterator[dict[str, Any]]:
         )
         for n in (1, 2)
     ]
-    key = keys["project"]
-    ProjectKey.objects.create(
-        project=project, fingerprint=key.fingerprint, public_key=key.public_armored, secret_key=key.secret_armored,
-        created_at=NOW,
-    )  # fmt: skip
+    give_project_key(project, keys["project"])
     with_key = Packager.objects.create(
         project=project, organisation="Distro Security",
         emails=["security@distro.example.org", "oncall@distro.example.org"],

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import gnupg
 
@@ -105,3 +106,19 @@ def protected_secret() -> str:
     with gpg_home() as gpg:
         fpr = _make(gpg, "Protected Key", "protected@example.org", passphrase="correct horse")
         return str(gpg.export_keys(fpr, secret=True, passphrase="correct horse"))
+
+
+def give_project_key(project: Any, key: GeneratedKey | None = None) -> Any:
+    """Makes `key` (the shared project key by default) the project's active signing key, as a generated one would
+    be stored; the tests that need a key but not the owner's action that makes one."""
+    from embargo import clock
+    from embargo.projects.models import ProjectKey
+
+    key = key or project_key()
+    return ProjectKey.objects.create(
+        project=project,
+        fingerprint=key.fingerprint,
+        public_key=key.public_armored,
+        secret_key=key.secret_armored,
+        created_at=clock.now(),
+    )

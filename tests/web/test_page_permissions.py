@@ -28,7 +28,7 @@ from embargo.accounts.verification import verification_tokens
 from embargo.advisories.models import Advisory
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
-from embargo.projects.models import Packager, Project, ProjectKey
+from embargo.projects.models import Packager, Project
 from embargo.releases import links as release_links
 from embargo.releases.models import PackagerNotice, SecurityRelease
 from embargo.reports import links
@@ -278,11 +278,7 @@ def _packager_links(team: dict[str, Api], report_id: str, release_id: str, role:
     """The project's signing key, a patch and an advisory for the report, and a packager sent an embargo notice
     of the release; its links are good for `packager_link` and forged (on the same objects) for everyone else."""
     project = Project.objects.get(slug="requests")
-    key = test_keys.project_key()
-    ProjectKey.objects.create(
-        project=project, fingerprint=key.fingerprint, public_key=key.public_armored, secret_key=key.secret_armored,
-        created_at=clock.now(),
-    )  # fmt: skip
+    test_keys.give_project_key(project)
     base = f"/api/v1/reports/{report_id}"
     fix_id = team["maintainer"].get(f"{base}/fixes").json["items"][0]["id"]
     patch = team["maintainer"].post(f"{base}/fixes/{fix_id}/patches", files={

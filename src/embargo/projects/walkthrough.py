@@ -236,9 +236,9 @@ def _story(index: Index, repo: Path, say: Callable[[str], None]) -> Outcome:
     from embargo.projects.demo import DEMO_OWNER
     from embargo.projects.models import Project
     from embargo.releases import checks, links
-    from embargo.releases.actions import MomentIn, do_create_release, do_notify_packagers
+    from embargo.releases.actions import MomentIn, do_acknowledge_notice, do_create_release, do_notify_packagers
     from embargo.releases.models import PackagerNotice, SecurityRelease
-    from embargo.releases.packagers import do_acknowledge_notice, notice_by_ack_link
+    from embargo.releases.packagers import notice_by_ack_link
     from embargo.reports.actions import Submission, do_submit_report, do_transition
     from embargo.reports.models import Report
 

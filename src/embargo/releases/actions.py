@@ -729,3 +729,18 @@ def take_out_of_release(report: Report, *, acting_user: User | None, reason: str
         Tag.RELEASE_REPORT_REMOVED, actor=acting_user, target=release, project=release.project, report=report,
         audience=Audience.TEAM, data=data,
     )  # fmt: skip
+
+
+def do_acknowledge_notice(notice: PackagerNotice) -> bool:
+    """The packager confirms it received the notice. The link works once: True the first time, then False."""
+    with transaction.atomic():
+        changed = PackagerNotice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=clock.now()
+        )
+        if changed:
+            notice.refresh_from_db(fields=["acknowledged_at"])
+            record_event(
+                Tag.NOTICE_ACKNOWLEDGED, actor=None, target=notice.release, project=notice.release.project,
+                data={"packager": notice.packager.public_id, "notice": notice.public_id, "round": notice.round},
+            )  # fmt: skip
+    return bool(changed)

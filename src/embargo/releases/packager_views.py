@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from embargo.accounts.access import NotFound
 from embargo.fixes.actions import read_patch
-from embargo.releases import notices, packagers
+from embargo.releases import actions, notices, packagers
 from embargo.releases.models import PackagerNotice
 from embargo.reports.http import download_response
 
@@ -28,7 +28,7 @@ def acknowledge(request: HttpRequest, notice_id: str, token: str) -> HttpRespons
         notice = packagers.notice_by_ack_link(notice_id, token)
     except NotFound:
         raise Http404 from None
-    just_now = request.method == "POST" and packagers.do_acknowledge_notice(notice)
+    just_now = request.method == "POST" and actions.do_acknowledge_notice(notice)
     return render(
         request,
         "releases/packager_ack.html",

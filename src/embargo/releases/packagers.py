@@ -6,12 +6,7 @@ then) or when the packager was never sent a notice of that release."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
-from embargo import clock
 from embargo.accounts.access import NotFound
-from embargo.audit.actions import record_event
-from embargo.audit.tags import Tag
 from embargo.fixes.models import Patch
 from embargo.releases import links
 from embargo.releases.models import PackagerNotice, SecurityRelease
@@ -27,21 +22,6 @@ def notice_by_ack_link(notice_id: str, token: str) -> PackagerNotice:
     if notice is None or not links.ack_token_valid(notice, token):
         raise NotFound
     return notice
-
-
-def do_acknowledge_notice(notice: PackagerNotice) -> bool:
-    """The packager confirms it received the notice. The link works once: True the first time, then False."""
-    with transaction.atomic():
-        changed = PackagerNotice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=clock.now()
-        )
-        if changed:
-            notice.refresh_from_db(fields=["acknowledged_at"])
-            record_event(
-                Tag.NOTICE_ACKNOWLEDGED, actor=None, target=notice.release, project=notice.release.project,
-                data={"packager": notice.packager.public_id, "notice": notice.public_id, "round": notice.round},
-            )  # fmt: skip
-    return bool(changed)
 
 
 def latest_notice(packager_id: str, release_id: str, token: str) -> PackagerNotice:
