@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-sqlite test-postgres lint migrations-check lock clean
+.PHONY: serve test test-sqlite test-postgres lint migrations-check lock clean messages
 
 $(STAMP): pyproject.toml requirements.lock
 	@set -e; \
@@ -48,7 +48,7 @@ test-postgres: $(STAMP)
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
 
 migrations-check: $(STAMP)
@@ -57,6 +57,20 @@ migrations-check: $(STAMP)
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.12 --quiet
+
+# The translation catalogues (docs/languages.md): re-extracts the text of pages and e-mails into
+# src/embargo/locale/<code>/LC_MESSAGES/django.po for English and every language already there, plus LANGUAGE=xx
+# to start a new one; then compiles the .mo files (English, the source language, needs none). Run from the package
+# so that only its files are read (MESSAGES_OPTIONS is what tests/test_i18n.py checks the catalogue with).
+LANGUAGE ?=
+MESSAGES_OPTIONS = --no-obsolete --add-location=file --ignore=migrations --ignore=static
+messages: $(STAMP)
+	@set -e; cd src/embargo; \
+	export EMBARGO_DATA_DIR="$${EMBARGO_DATA_DIR:-$(CURDIR)/var}"; \
+	langs=$$(printf '%s\n' en $(LANGUAGE) $$(ls locale 2>/dev/null) | sort -u); \
+	../../$(BIN)/embargo django makemessages $(MESSAGES_OPTIONS) $$(printf -- '-l %s ' $$langs); \
+	others=$$(printf '%s\n' $$langs | grep -vx en || true); \
+	if [ -n "$$others" ]; then ../../$(BIN)/embargo django compilemessages $$(printf -- '-l %s ' $$others); fi
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

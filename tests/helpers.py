@@ -10,7 +10,7 @@ from django.test import Client
 
 from embargo.accounts.actions import do_create_token, do_create_user
 from embargo.accounts.models import User
-from embargo.projects.actions import do_add_member, do_create_project
+from embargo.projects.actions import do_add_member, do_change_project, do_create_project
 from embargo.projects.models import Project
 
 SECRET_TITLE = "Zebra-7741 header smuggling in redirects"
@@ -116,3 +116,24 @@ def report_awaiting_confirmation(
         "collaborator_id": grant.json["user"]["id"],
         "fix_id": fix.json["id"],
     }
+
+
+def turn_translation_on(settings: Any, report_id: str, *, url: str = "http://127.0.0.1:9") -> str:
+    """The instance gets a translation service (nothing is sent unless a worker runs), an owner turns
+    translation on, a maintainer says the report is in French, which queues its translations; returns the ID of
+    the description's translation."""
+    from embargo.accounts.access import Permission, access_report_by_id
+    from embargo.languages.actions import do_set_language
+    from embargo.languages.models import Translation
+    from embargo.reports.models import Report
+
+    settings.EMBARGO_TRANSLATION_PROVIDER = "libretranslate"
+    settings.EMBARGO_TRANSLATION_URL = url
+    settings.EMBARGO_ALLOW_PRIVATE_NETWORK = True
+    report = Report.objects.select_related("project").get(public_id=report_id)
+    owner = User.objects.get(email="owner@example.org")
+    do_change_project(report.project, {"translation_enabled": True}, acting_user=owner)
+    maintainer = User.objects.get(email="maintainer@example.org")
+    access = access_report_by_id(maintainer, report_id, Permission.SET_LANGUAGE)
+    do_set_language(access, language="fr", preferred_language=None, acting_user=maintainer)
+    return Translation.objects.get(report=report, field="description").public_id

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "embargo.fixes",
     "embargo.advisories",
     "embargo.releases",
+    "embargo.languages",
     "embargo.web",
 ]
 
@@ -45,6 +46,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "embargo.web.middleware.ApiResponses",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages follow the browser's Accept-Language among LANGUAGES (English when none matches).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,6 +112,22 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Embargo's own catalogues (src/embargo/locale/<code>/LC_MESSAGES/django.po, and .mo but for English).
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+
+
+def _languages() -> list[tuple[str, str]]:
+    """The languages whose catalogue is shipped: English, the source language, and every locale folder with a
+    compiled catalogue. To add one, see docs/languages.md (`make messages LANGUAGE=xx`, translate, compile)."""
+    from django.conf.locale import LANG_INFO
+
+    codes = {"en"} | {path.parent.parent.name for path in LOCALE_PATHS[0].glob("*/LC_MESSAGES/django.mo")}
+    # Folders are locale names (pt_BR); LANGUAGES holds language codes (pt-br).
+    codes = {code.lower().replace("_", "-") for code in codes}
+    return sorted((code, str(LANG_INFO.get(code, {}).get("name", code))) for code in codes)
+
+
+LANGUAGES = _languages()
 
 STATIC_URL = "/static/"
 # Assets are served by Embargo itself (no CDN), straight from the apps' static folders.
@@ -163,6 +182,24 @@ EMBARGO_SECURITY_POLICY_URL = config.env("SECURITY_POLICY_URL")
 EMBARGO_SECURITY_LANGUAGES = [x.strip() for x in config.env("SECURITY_LANGUAGES", "en").split(",") if x.strip()]
 # The package index that private CI and reproductions download dependencies from (pip's default if empty).
 EMBARGO_PACKAGE_INDEX_URL = config.env("PACKAGE_INDEX_URL")
+
+# Languages (ISO 639-1) the worker's detector chooses among: each one costs memory and start-up time, so the
+# operator may narrow (or widen) this broad default.
+EMBARGO_DETECTION_LANGUAGES = [
+    x.strip().lower()
+    for x in config.env(
+        "DETECTION_LANGUAGES",
+        "ar,bg,bn,ca,cs,da,de,el,en,es,et,fa,fi,fr,he,hi,hr,hu,id,it,ja,ko,lt,lv,ms,nb,nl,pl,pt,ro,ru,sk,sl,sr,sv,"
+        "th,tr,uk,ur,vi,zh",
+    ).split(",")
+    if x.strip()
+]
+# The instance's translation service: "libretranslate" (the LibreTranslate HTTP API), "deepl" (DeepL's API), or
+# empty for none. Its URL is an outgoing URL like any other (https, public addresses unless allowed above).
+# Report text goes there only for projects whose owner turned translation on.
+EMBARGO_TRANSLATION_PROVIDER = config.env("TRANSLATION_PROVIDER").lower()
+EMBARGO_TRANSLATION_URL = config.env("TRANSLATION_URL")
+EMBARGO_TRANSLATION_KEY = config.env("TRANSLATION_KEY")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -21,10 +21,11 @@ from embargo.advisories.models import Advisory
 from embargo.api import api
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
+from embargo.languages.models import Translation
 from embargo.projects.models import Packager, PackagerRequest, Project, ProjectKey
 from embargo.releases.models import PackagerNotice, SecurityRelease
 from embargo.reports.models import Attachment, Collaborator, Message, Report
-from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, submit
+from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, submit, turn_translation_on
 from tests.releases.planning import release_date
 from tests.vault import keys as test_keys
 
@@ -213,6 +214,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", PACKAGER): Rule(OWNER),
     ("PATCH", PACKAGER): Rule(OWNER, send({"contact_name": "Ada"})),
     ("DELETE", PACKAGER): Rule(OWNER),
+    # Languages: the reporter and the team set them; the team asks for and corrects translations; everyone who
+    # sees the report lists the translations they may read (tests/languages shows which).
+    ("PUT", REPORT + "/language"): Rule(TEAM | {"reporter"}, send({"preferred_language": "de"})),
+    ("GET", REPORT + "/translations"): Rule(PARTICIPANTS),
+    ("POST", REPORT + "/translations"): Rule(TEAM, send({"field": "title"})),
+    ("PUT", REPORT + "/translations/{translation_id}"): Rule(TEAM, send({"text": "Corrected by hand."})),
     # Anyone may ask to join the packager list, with an account or without.
     ("POST", "/api/v1/projects/{slug}/packager-requests"): Rule(EVERYONE, send(JOIN_REQUEST)),
     ("GET", "/api/v1/projects/{slug}/packager-requests"): Rule(OWNER),
@@ -268,7 +275,7 @@ class Scenario:
     params: dict[str, str]
 
     @classmethod
-    def build(cls, team: dict[str, Api]) -> Scenario:
+    def build(cls, team: dict[str, Api], settings: Any) -> Scenario:
         made = report_awaiting_confirmation(
             team, internal_note=INTERNAL_NOTE, public_answer=PUBLIC_ANSWER, attachment=ATTACHMENT
         )
@@ -309,6 +316,7 @@ class Scenario:
         params = {
             "slug": "requests",
             "report_id": report_id,
+            "translation_id": turn_translation_on(settings, report_id),
             "release_id": release.json["id"],
             "attachment_id": made["attachment_id"],
             "user_id": made["collaborator_id"],
@@ -345,6 +353,8 @@ class Scenario:
             "releases": list(SecurityRelease.objects.values().order_by("id")),
             "release_entries": list(Report.objects.values_list("public_id", "release_entry__release_id")),
             "notices": PackagerNotice.objects.count(),
+            "languages": (report.language, report.language_source, report.preferred_language),
+            "translations": list(Translation.objects.values_list("public_id", "status", "corrected_at", "updated_at")),
         }
 
 
@@ -366,9 +376,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("method", "path", "role"), CASES)
-def test_permission_matrix(team: dict[str, Api], method: str, path: str, role: str) -> None:
+def test_permission_matrix(team: dict[str, Api], settings: Any, method: str, path: str, role: str) -> None:
     rule = RULES[method, path]
-    scenario = Scenario.build(team)
+    scenario = Scenario.build(team, settings)
     before = scenario.snapshot()
 
     params = {**scenario.params, **{name: scenario.params[other] for name, other in rule.use}}

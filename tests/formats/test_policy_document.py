@@ -90,6 +90,20 @@ def test_the_key_is_named_only_when_the_project_has_one() -> None:
     assert f"OpenPGP key (fingerprint `ABCD 0123`) is at <{SITE}/pgp-key.asc>" in text
 
 
+def test_the_languages_and_the_translation_service_are_named() -> None:
+    text = " ".join(render_markdown(document()).split())
+    assert "English is welcome but not required" in text
+    assert "we will translate it" in text
+    text = " ".join(
+        render_markdown(
+            document(team_languages=["English", "German"], translation_service="LibreTranslate at https://t.example")
+        ).split()
+    )
+    assert "English and German are welcome but not required" in text
+    assert "machine translation by LibreTranslate at https://t.example, beside your original" in text
+    assert "we will translate it" not in text
+
+
 @pytest.mark.parametrize(
     ("value", "words"), [(1, "one hour"), (12, "12 hours"), (48, "two days"), (36, "36 hours"), (24, "one day")]
 )

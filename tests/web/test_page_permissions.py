@@ -28,6 +28,7 @@ from embargo.accounts.verification import verification_tokens
 from embargo.advisories.models import Advisory
 from embargo.audit.models import Event
 from embargo.fixes.models import Fix, Patch, Reproduction
+from embargo.languages.models import Translation
 from embargo.projects.models import Packager, Project
 from embargo.releases import links as release_links
 from embargo.releases.models import PackagerNotice, SecurityRelease
@@ -35,7 +36,7 @@ from embargo.reports import links
 from embargo.reports.actions import do_revoke_reporter_links
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from embargo.reports.views import HANDLERS
-from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation
+from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, turn_translation_on
 from tests.vault import keys as test_keys
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +177,11 @@ ACTION_RULES: dict[str, Rule] = {
     "reproduce": action(TEAM, "reproductions", lambda role, p: {"target": "affected", "ref": "v2.31.0"}),
     "confirm_fix": action(REPORTER, "confirmation_answered_at", lambda role, p: {"fixed": "yes"}),
     "advisory": action(TEAM, "advisories", lambda role, p: {"summary": "Proxy credentials leak", "affected": "[]"}),
+    "language": action(TEAM | REPORTER, "languages", lambda role, p: {"language": "fr", "preferred_language": "de"}),
+    "translate": action(TEAM, "translations", lambda role, p: {"field": "title"}),
+    "correct_translation": action(
+        TEAM, "translations", lambda role, p: {"translation": p["translation_id"], "text": "Corrected by hand."}
+    ),
 }
 
 
@@ -210,7 +216,7 @@ class Scenario:
     params: dict[str, str]
 
     @classmethod
-    def build(cls, team: dict[str, Api], role: str) -> Scenario:
+    def build(cls, team: dict[str, Api], role: str, settings: Any) -> Scenario:
         made = report_awaiting_confirmation(
             team, internal_note=INTERNAL_NOTE, public_answer=PUBLIC_ANSWER, attachment=ATTACHMENT
         )
@@ -246,6 +252,7 @@ class Scenario:
             "collaborator_id": made["collaborator_id"],
             "fix_id": made["fix_id"],
             "release_id": release.json["id"],
+            "translation_id": turn_translation_on(settings, report_id),
             **packager_params,
         }
         return cls(client=client, params=params)
@@ -271,6 +278,8 @@ class Scenario:
             "reproductions": Reproduction.objects.count(),
             "confirmation_answered_at": report.confirmation_answered_at,
             "advisories": list(Advisory.objects.values_list("readable_id", "draft", "updated_at")),
+            "languages": (report.language, report.language_source, report.preferred_language),
+            "translations": list(Translation.objects.values_list("public_id", "status", "corrected_at", "updated_at")),
         }
 
 
@@ -332,8 +341,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rule", "form", "role"), CASES)
-def test_page_permissions(team: dict[str, Api], rule: Rule, form: dict[str, str], role: str) -> None:
-    scenario = Scenario.build(team, role)
+def test_page_permissions(team: dict[str, Api], settings: Any, rule: Rule, form: dict[str, str], role: str) -> None:
+    scenario = Scenario.build(team, role, settings)
     params = scenario.params
     path = rule.path.format(**params)
     before = scenario.snapshot()
@@ -378,8 +387,8 @@ def test_page_permissions(team: dict[str, Api], rule: Rule, form: dict[str, str]
             assert PUBLIC_ANSWER in body
 
 
-def test_an_unknown_action_is_not_found(team: dict[str, Api]) -> None:
-    scenario = Scenario.build(team, "owner")
+def test_an_unknown_action_is_not_found(team: dict[str, Api], settings: Any) -> None:
+    scenario = Scenario.build(team, "owner", settings)
     before = scenario.snapshot()
     response = scenario.client.post(scenario.params["page"], {"action": "delete"})
     assert response.status_code == 404

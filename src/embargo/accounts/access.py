@@ -49,6 +49,10 @@ class Permission(StrEnum):
     # sees the release facts of their own report.
     MANAGE_RELEASES = "manage_releases"
     VIEW_RELEASE = "view_release"
+    # The report's language and the reporter's: the reporter corrects a detection, the team too.
+    SET_LANGUAGE = "set_language"
+    # Machine translations of the reporter's text for the team: asking again, correcting by hand.
+    MANAGE_TRANSLATIONS = "manage_translations"
 
 
 _PARTICIPANT = frozenset({Permission.VIEW_REPORT, Permission.POST_MESSAGE, Permission.ADD_ATTACHMENT})
@@ -62,13 +66,21 @@ _TEAM_ON_REPORT = _PARTICIPANT | {
     Permission.REQUEST_REPRODUCTION,
     Permission.MANAGE_RELEASES,
     Permission.VIEW_RELEASE,
+    Permission.SET_LANGUAGE,
+    Permission.MANAGE_TRANSLATIONS,
 }
 GRANTS: dict[Actor, frozenset[Permission]] = {
     Actor.OWNER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS, Permission.MANAGE_PROJECT},
     Actor.MAINTAINER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS},
     # The workflow narrows a reporter's transitions to withdrawing (and, later, "still vulnerable").
     Actor.REPORTER: _PARTICIPANT
-    | {Permission.EDIT_CREDIT, Permission.REQUEST_TRANSITION, Permission.CONFIRM_FIX, Permission.VIEW_RELEASE},
+    | {
+        Permission.EDIT_CREDIT,
+        Permission.REQUEST_TRANSITION,
+        Permission.CONFIRM_FIX,
+        Permission.VIEW_RELEASE,
+        Permission.SET_LANGUAGE,
+    },
     Actor.COLLABORATOR: _PARTICIPANT,
 }
 

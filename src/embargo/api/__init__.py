@@ -24,6 +24,7 @@ errors.install(api)
 def _mount() -> None:
     from embargo.advisories.api import router as advisories_router
     from embargo.fixes.api import router as fixes_router
+    from embargo.languages.api import router as languages_router
     from embargo.projects.api import router as projects_router
     from embargo.releases.api import router as releases_router
     from embargo.reports.api import router as reports_router
@@ -33,6 +34,7 @@ def _mount() -> None:
     api.add_router("/", fixes_router)
     api.add_router("/", advisories_router)
     api.add_router("/", releases_router)
+    api.add_router("/", languages_router)
 
 
 _mount()

@@ -62,6 +62,11 @@ class Tag(StrEnum):
     RELEASE_PUBLICATION_ALERT = "release:publication_alert"
     ADVISORY_PUBLISHED = "advisory:published"
     CVE_RECORD_PUBLISHED = "advisory:cve_record_published"
+    REPORT_LANGUAGE_SET = "report:language_set"
+    TRANSLATION_REQUESTED = "translation:requested"
+    # Report text was sent to the instance's translation service (a disclosure to a third party).
+    TRANSLATION_SENT = "translation:sent"
+    TRANSLATION_CORRECTED = "translation:corrected"
 
 
 class Audience:

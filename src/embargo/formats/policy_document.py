@@ -37,6 +37,15 @@ class PolicyDocument:
     key_url: str = ""  # the project's pgp-key.asc, when it has a key
     key_fingerprint: str = ""
     packagers: Sequence[PolicyPackager] = field(default=())
+    # The languages the team reads, by name, and the translation service its reports go to when translation is on.
+    team_languages: Sequence[str] = ("English",)
+    translation_service: str = ""
+
+
+def _and(items: Sequence[str]) -> str:
+    """ "English", "English and German", "English, German and French"."""
+    items = list(items) or ["English"]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def count(n: int, unit: str) -> str:
@@ -89,9 +98,16 @@ def render_markdown(doc: PolicyDocument) -> str:
         "the team; no account is needed. Please do not open a public issue and do not tell anyone else until "
         "the fix is published.",
         "",
-        "Describe the problem and what an attacker could do with it as well as you can. English is welcome but "
-        "not required: write in your own language if that is easier, and we will translate it. Please include "
-        "the shortest code that reproduces the problem.",
+        "Describe the problem and what an attacker could do with it as well as you can. "
+        f"{_and(doc.team_languages)} {'is' if len(doc.team_languages) == 1 else 'are'} welcome but not required: "
+        "write in your own language if that is easier, and "
+        + (
+            f"the team reads it through a machine translation by {doc.translation_service}, beside your original "
+            "(code and links are not sent there). "
+            if doc.translation_service
+            else "we will translate it. "
+        )
+        + "Please include the shortest code that reproduces the problem.",
         "",
     ]
     if doc.key_url:

@@ -13,6 +13,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from embargo.notifications.models import OutboxMessage
 
@@ -51,13 +52,27 @@ def sent(row: OutboxMessage) -> None:
         builder.sent(row)
 
 
+def mail_language(code: str) -> str:
+    """The language an e-mail is written in: the one its row asks for (a reporter's, see reports.notify) when
+    Embargo ships a catalogue for it (settings.LANGUAGES), else the site's language, English."""
+    if code:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE
+
+
 def render(row: OutboxMessage) -> EmailMessage:
     builder = BUILDERS.get(row.template)
     if builder is not None and builder.build is not None:
         return builder.build(row)
     context = dict(row.context)
-    subject = " ".join(render_to_string(f"email/{row.template}/subject.txt", context).split())
-    body = render_to_string(f"email/{row.template}/body.txt", context).strip() + "\n"
+    # Translated now, at delivery, never when queued: the row's context holds the English msgids (e.g. state
+    # labels), so a catalogue added or corrected later applies to mail still waiting in the outbox.
+    with translation.override(mail_language(str(context.get("language") or ""))):
+        subject = " ".join(render_to_string(f"email/{row.template}/subject.txt", context).split())
+        body = render_to_string(f"email/{row.template}/body.txt", context).strip() + "\n"
     headers = {
         "Message-ID": row.message_id,
         "Auto-Submitted": "auto-generated",

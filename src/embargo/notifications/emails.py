@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 
 @dataclass(frozen=True)
 class EmailKind:
@@ -60,36 +62,52 @@ EMAILS: dict[str, EmailKind] = {
     )
 }
 
+# Strings that reporter e-mails carry in their (JSON) context are stored in English and translated when the mail is
+# rendered (`{% translate state_label %}`): gettext_noop only marks them for `make messages`.
+
 # What the reporter reads about each state, and what happens next (no report text).
 STATE_NEWS: dict[str, tuple[str, str]] = {
-    "received": ("received", "The team will answer within the time its policy promises."),
+    "received": (gettext_noop("received"), gettext_noop("The team will answer within the time its policy promises.")),
     "acknowledged": (
-        "acknowledged by the team",
-        "The team is reproducing the problem and will keep you informed.",
+        gettext_noop("acknowledged by the team"),
+        gettext_noop("The team is reproducing the problem and will keep you informed."),
     ),
     "needs_info": (
-        "waiting for your answer",
-        "The team asked you a question; your answer restarts its work.",
+        gettext_noop("waiting for your answer"),
+        gettext_noop("The team asked you a question; your answer restarts its work."),
     ),
-    "confirmed": ("confirmed", "The team reproduced the problem and is preparing a fix."),
+    "confirmed": (gettext_noop("confirmed"), gettext_noop("The team reproduced the problem and is preparing a fix.")),
     "fix_ready": (
-        "fixed (privately)",
-        "A fix exists; the team may ask you to confirm that it works for you.",
+        gettext_noop("fixed (privately)"),
+        gettext_noop("A fix exists; the team may ask you to confirm that it works for you."),
     ),
-    "scheduled": ("scheduled for release", "A release date is set; packagers were told under embargo."),
-    "published": ("published", "The fix and the advisory are public. Thank you."),
-    "rejected": ("closed as not a vulnerability", "The team explains why in the report's thread."),
+    "scheduled": (
+        gettext_noop("scheduled for release"),
+        gettext_noop("A release date is set; packagers were told under embargo."),
+    ),
+    "published": (gettext_noop("published"), gettext_noop("The fix and the advisory are public. Thank you.")),
+    "rejected": (
+        gettext_noop("closed as not a vulnerability"),
+        gettext_noop("The team explains why in the report's thread."),
+    ),
     "duplicate": (
-        "closed as a duplicate",
-        "Another report describes the same problem; the team handles it there.",
+        gettext_noop("closed as a duplicate"),
+        gettext_noop("Another report describes the same problem; the team handles it there."),
     ),
-    "withdrawn": ("withdrawn", "The report is closed at the reporter's request."),
+    "withdrawn": (gettext_noop("withdrawn"), gettext_noop("The report is closed at the reporter's request.")),
 }
 
 # How e-mail names each clock's promise.
 CLOCK_PROMISES: dict[str, str] = {
-    "response": "an answer to the reporter",
-    "fix": "a released fix",
-    "packagers": "the embargo notices to packagers",
-    "confirmation": "the reporter's confirmation of the fix",
+    "response": gettext_noop("an answer to the reporter"),
+    "fix": gettext_noop("a released fix"),
+    "packagers": gettext_noop("the embargo notices to packagers"),
+    "confirmation": gettext_noop("the reporter's confirmation of the fix"),
 }
+
+# How e-mail names the author of a message (reports.notify.message_posted).
+AUTHOR_LABELS: tuple[str, ...] = (
+    gettext_noop("The team"),
+    gettext_noop("The reporter"),
+    gettext_noop("A collaborator"),
+)

@@ -46,6 +46,7 @@ def worker_name() -> str:
 class PassResult:
     reminders: int = 0
     jobs: int = 0
+    language_jobs: int = 0
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -89,18 +90,25 @@ def run_pass(
 
     # Release day: publish what is due (or alert the team) before delivering, so the news goes out in this pass.
     publishing.run_due(now)
+    from embargo.languages import jobs as language_jobs
+
+    # Detection is local and quick (and may queue translations); translation waits on an outside service, so it
+    # runs after this pass's e-mail went out.
+    result.language_jobs = language_jobs.run_detections(now, owner)
     result.claimed = 0
     _deliver(now, owner, batch, result)
+    # What the detections just queued is due now, after the pass's moment.
+    result.language_jobs += language_jobs.run_translations(max(now, clock.now()), owner)
     if run_jobs:
         from embargo.fixes import jobs
 
         result.jobs = jobs.run(now, owner)
-        if result.jobs:
-            # A job's own notifications (and those of the actions meanwhile) go out in the same pass. A job may
-            # take minutes: the pass's moment moves on with it, so that what the job queued is due and the
-            # leases of this second claim start now, not at the start of the pass (already expired).
-            later = now + dt.timedelta(seconds=time.monotonic() - started)
-            _deliver(later, owner, batch, result)
+    if result.jobs or result.language_jobs:
+        # A job's own notifications (and those of the actions meanwhile) go out in the same pass. A job may
+        # take minutes: the pass's moment moves on with it, so that what the job queued is due and the
+        # leases of this second claim start now, not at the start of the pass (already expired).
+        later = now + dt.timedelta(seconds=time.monotonic() - started)
+        _deliver(later, owner, batch, result)
     return result
 
 

@@ -208,6 +208,13 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
                     f"`supported_branches.{i}`: {branch!r} is not a branch name.", field=f"supported_branches.{i}"
                 )
         changes["supported_branches"] = branches
+    if changes.get("translation_enabled") and not settings.EMBARGO_TRANSLATION_PROVIDER:
+        raise ProjectError(
+            "This Embargo instance has no translation service: its operator sets EMBARGO_TRANSLATION_PROVIDER.",
+            field="translation_enabled",
+        )
+    if "team_languages" in changes:
+        changes["team_languages"] = clean_languages(changes["team_languages"] or [])  # type: ignore[arg-type]
     with transaction.atomic():
         data = {}
         for name, value in changes.items():
@@ -219,6 +226,22 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
             project.save(update_fields=list(data))
             record_event(Tag.PROJECT_SETTINGS_CHANGED, actor=acting_user, target=project, project=project, data=data)
     return project
+
+
+def clean_languages(values: Iterable[str]) -> list[str]:
+    """The team's languages: 1 to 10 ISO 639-1 codes Embargo knows, repeated ones dropped, order kept."""
+    from embargo.languages import names
+
+    codes = list(dict.fromkeys(str(v).strip().lower() for v in values if str(v).strip()))
+    if not codes or len(codes) > 10:
+        raise ProjectError("`team_languages`: name 1 to 10 languages (ISO 639-1, e.g. en, de).", field="team_languages")
+    for i, code in enumerate(codes):
+        if not names.known(code):
+            raise ProjectError(
+                f"`team_languages.{i}`: {code!r} is not a language code Embargo knows (ISO 639-1, e.g. en).",
+                field=f"team_languages.{i}",
+            )
+    return codes
 
 
 # --- announcement lists and packagers ------------------------------------------------------------------------

@@ -144,6 +144,9 @@ class ProjectOut(Schema):
     announce_lists: list[str]
     mastodon_instance_url: str | None = Field(description="where advisories are announced on Mastodon")
     mastodon_access_token_set: bool
+    team_languages: list[str] = Field(description="the languages the team reads (ISO 639-1); the first it writes in")
+    translation_enabled: bool = Field(description="whether report text may go to the instance's translation service")
+    translation_service: str | None = Field(description="the instance's translation service, if it has one")
     signing_key: SigningKeyOut | None = Field(description="the active OpenPGP key (read-only; see /signing-key)")
     retired_keys: list[RetiredKeyOut] = Field(description="earlier keys, still published in pgp-key.asc")
 
@@ -167,6 +170,13 @@ class ProjectPatch(Schema):
         default=None, description="at most 20 addresses: pre-announcements (versions and date, no details)"
     )
     announce_lists: list[Address] | None = Field(default=None, description="at most 20 addresses: the advisories")
+    team_languages: list[Annotated[str, StringConstraints(min_length=2, max_length=8)]] | None = Field(
+        default=None, description="1 to 10 ISO 639-1 codes: the languages the team reads, the first the one it writes"
+    )
+    translation_enabled: StrictBool | None = Field(
+        default=None,
+        description="send the text of reports in other languages to the instance's translation service (owners)",
+    )
     mastodon_instance_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None,
         description='the instance of the project\'s account, e.g. "https://mastodon.example"; "" removes it',
@@ -191,7 +201,18 @@ def project_out(project: Any) -> dict[str, Any]:
         "preannounce_lists": project.preannounce_lists or [],
         "announce_lists": project.announce_lists or [],
         **mastodon_out(project),
+        **translation_out(project),
         **keys_out(project),
+    }
+
+
+def translation_out(project: Any) -> dict[str, Any]:
+    from embargo.languages import providers
+
+    return {
+        "team_languages": project.languages_read,
+        "translation_enabled": project.translation_enabled,
+        "translation_service": providers.describe(),
     }
 
 

@@ -56,6 +56,20 @@ class ListsForm(forms.Form):
     )  # fmt: skip
 
 
+class LanguagesForm(forms.Form):
+    team_languages = forms.CharField(
+        label="Languages the team reads", max_length=100,
+        help_text="ISO 639-1 codes, comma-separated, the one the team writes in first (e.g. “en, de”).",
+    )  # fmt: skip
+    translation_enabled = forms.BooleanField(
+        label="Translate reports in other languages with the instance's translation service",
+        required=False,
+    )
+
+    def clean_team_languages(self) -> list[str]:
+        return [c.strip() for c in self.cleaned_data["team_languages"].split(",") if c.strip()]
+
+
 class MastodonForm(forms.Form):
     mastodon_instance_url = forms.CharField(
         label="Mastodon instance", max_length=500, required=False,

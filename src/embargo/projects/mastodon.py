@@ -5,8 +5,8 @@
 `Mastodon.status_post` makes. `post_status` is the real client; `announce_on_mastodon` picks the project's
 account and does nothing (returns None) for a project without one.
 
-The instance URL is an outgoing URL like the repositories' and is checked the same way: https only, no user
-name, and its host must resolve to public addresses unless the operator set EMBARGO_ALLOW_PRIVATE_NETWORK
+The instance URL is an outgoing URL, checked by `embargo.outgoing.check_outgoing_url`: https only, no user
+name, no path, and its host must resolve to public addresses unless the operator set EMBARGO_ALLOW_PRIVATE_NETWORK
 (which also allows plain http, for a local test instance). Redirects are not followed, so an answer cannot send
 the token elsewhere. The address is checked before the call and resolved again by `requests`; a host that
 changes its answer in between (DNS rebinding) could still reach a private address — the token is the project's
@@ -17,15 +17,13 @@ The token never appears in a message, a repr or an exception.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 
-from embargo.fixes.git import _is_public as is_public_address  # the one rule for "public" outgoing addresses
+from embargo.outgoing import OutgoingHostNotFound, OutgoingURLRefused, check_outgoing_url
 from embargo.projects.models import MastodonAccount, Project
 
 TIMEOUT = 30
@@ -49,44 +47,19 @@ class MastodonError(Exception):
 
 def check_instance_url(url: str, *, allow_private: bool) -> str:
     """The instance's base URL (`https://host[:port]`, no trailing slash) if it may be called, else
-    MastodonError("refused_url")."""
-
-    def refuse(reason: str) -> MastodonError:
-        return MastodonError("refused_url", f"The Mastodon instance URL {url[:100]!r} {reason}.")
-
-    if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise refuse("contains spaces or control characters")
-    parts = urlsplit(url)
-    allowed = ("https", "http") if allow_private else ("https",)
-    if parts.scheme not in allowed:
-        raise refuse("must start with https://")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise refuse("must not carry a user name or password (the token is given separately)")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise refuse("must be the instance's address only, e.g. https://mastodon.example")
+    MastodonError("refused_url"), or MastodonError("unavailable") when its host cannot be found."""
     try:
-        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise refuse("has an invalid port") from None
-    if not host:
-        raise refuse("has no host")
-    if not allow_private:
-        for address in _addresses(host, port):
-            if not is_public_address(address):
-                raise refuse(f"points to a private, local or reserved address ({address})")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
-def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
-    try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise MastodonError("unavailable", f"The Mastodon instance {host} could not be found.") from None
-    return [ipaddress.ip_address(str(answer[4][0]).split("%", 1)[0]) for answer in answers]
+        base = check_outgoing_url(url, allow_private=allow_private, what="The Mastodon instance URL")
+    except OutgoingHostNotFound as e:
+        raise MastodonError("unavailable", f"The Mastodon instance {e.host} could not be found.") from None
+    except OutgoingURLRefused as e:
+        raise MastodonError("refused_url", e.message) from None
+    if urlsplit(base).path:
+        raise MastodonError(
+            "refused_url",
+            f"The Mastodon instance URL {url[:100]!r} must be the instance's address only, e.g. https://mastodon.example.",
+        )
+    return base
 
 
 def post_status(

@@ -32,10 +32,19 @@ class Project(models.Model):
     # Mailing lists: pre-announcements (versions and date, no details) and announcements (the advisories).
     preannounce_lists = models.JSONField(default=list, blank=True)
     announce_lists = models.JSONField(default=list, blank=True)
+    # The languages the team reads (ISO 639-1, the first is the one it writes in): reports in others are
+    # translated for it when an owner has turned translation on (the text then goes to the instance's service).
+    team_languages = models.JSONField(default=list, blank=True)
+    translation_enabled = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def languages_read(self) -> list[str]:
+        """The team's languages, English when none is set."""
+        return list(self.team_languages) or ["en"]
 
 
 class Policy(models.Model):

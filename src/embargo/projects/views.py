@@ -22,12 +22,14 @@ from embargo.api.pagination import paginate
 from embargo.domain.policy import Policy
 from embargo.domain.workflow import State
 from embargo.errors import ActionError
+from embargo.languages import providers
 from embargo.projects import actions as project_actions
 from embargo.projects import keys, queries
 from embargo.projects.actions import do_change_policy
 from embargo.projects.forms import (
     DecisionForm,
     JoinForm,
+    LanguagesForm,
     ListsForm,
     MastodonForm,
     PackagerForm,
@@ -169,6 +171,11 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     mastodon_account = MastodonAccount.objects.filter(project=project).first()
     mastodon_initial = {"mastodon_instance_url": mastodon_account.instance_url if mastodon_account else ""}
     mastodon_form = MastodonForm(request.POST if action == "mastodon" else None, initial=mastodon_initial)
+    languages_initial = {
+        "team_languages": ", ".join(project.languages_read),
+        "translation_enabled": project.translation_enabled,
+    }
+    languages_form = LanguagesForm(request.POST if action == "languages" else None, initial=languages_initial)
     if action == "policy" and form.is_valid():
         data = dict(form.cleaned_data)
         data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
@@ -210,7 +217,15 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "The Mastodon account is saved.")
             return redirect("project-settings", project.slug)
-    elif action not in ("", "policy", "generate_key", "upload_key", "lists", "mastodon"):
+    elif action == "languages" and languages_form.is_valid():
+        try:
+            project_actions.do_change_project(project, dict(languages_form.cleaned_data), acting_user=user)
+        except ActionError as e:
+            _form_error(languages_form, e)
+        else:
+            messages.success(request, "The team's languages are saved.")
+            return redirect("project-settings", project.slug)
+    elif action not in ("", "policy", "generate_key", "upload_key", "lists", "mastodon", "languages"):
         raise Http404
     published: list[dict[str, Any]] = [
         {"key": k, "fingerprint": fingerprint_display(k.fingerprint)} for k in keys.published_keys(project)
@@ -222,6 +237,8 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "lists_form": lists_form,
         "mastodon_form": mastodon_form,
         "mastodon_account": mastodon_account,
+        "languages_form": languages_form,
+        "translation_service": providers.describe(),
         "active_key": next((row for row in published if row["key"].retired_at is None), None),
         "retired_keys": [row for row in published if row["key"].retired_at is not None],
     }

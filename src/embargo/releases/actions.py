@@ -312,6 +312,7 @@ def _tell_reporters(release: SecurityRelease, reports: Sequence[Report], *, move
             context={
                 "project_name": release.project.name, "report_ref": report.public_id, "link": link, "moved": moved,
                 "release_utc": words["release_utc"], "release_local": local, "versions": ", ".join(release.versions),
+                "language": report.reply_language,
             },
         )  # fmt: skip
 
@@ -615,7 +616,7 @@ def do_record_embargo_broken(release: SecurityRelease, *, reason: str, acting_us
             queue_email(
                 "embargo_broken", to=report.reporter, report=report,
                 context={"project_name": release.project.name, "report_ref": report.public_id,
-                         "link": _reporter_link(report)[0]},
+                         "link": _reporter_link(report)[0], "language": report.reply_language},
             )  # fmt: skip
         record_event(
             Tag.RELEASE_EMBARGO_BROKEN, actor=acting_user, target=release, project=release.project,

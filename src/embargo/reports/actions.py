@@ -21,6 +21,7 @@ from embargo.domain import policy as domain_policy
 from embargo.domain import workflow
 from embargo.domain.workflow import Actor, State
 from embargo.errors import ActionError
+from embargo.languages import actions as language_actions
 from embargo.projects.models import Project
 from embargo.reports import notify, timing
 from embargo.reports.models import Attachment, Collaborator, Message, Report
@@ -43,6 +44,8 @@ class Submission:
     credit_consent: bool = False
     reporter_deadline: dt.date | None = None
     poc_marker: str = ""
+    # ISO 639-1, as the reporter chose it; empty: the worker detects it.
+    language: str = ""
 
 
 SECRET_FIELDS = ("title", "description", "affected_versions", "reproduction", "impact", "severity_proposed")
@@ -106,6 +109,7 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
             audience=Audience.PARTICIPANTS,
             data={"fields": {n: fingerprint(getattr(submission, n)) for n in SECRET_FIELDS if getattr(submission, n)}},
         )
+        language_actions.on_report_submitted(report, submission.language)
         notify.report_submitted(report, actor=acting_user, by_link=by_link)
     return report
 
@@ -115,8 +119,11 @@ def _deadline(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC) if day else None
 
 
-def _post(report: Report, author: User, body: str, *, internal: bool, transition_to: str = "") -> Message:
-    """Writes a message into the thread (inside the caller's transaction) and records it."""
+def _post(
+    report: Report, author: User, body: str, *, internal: bool, transition_to: str = "", translate_to: str = ""
+) -> Message:
+    """Writes a message into the thread (inside the caller's transaction) and records it. `translate_to`: a
+    team member's message the reporter receives translated into that language, beside the original."""
     moment = clock.now()
     message = Message.objects.create(
         report=report,
@@ -140,8 +147,13 @@ def _post(report: Report, author: User, body: str, *, internal: bool, transition
         project=report.project,
         report=report,
         audience=Audience.TEAM if internal else Audience.PARTICIPANTS,
-        data={"internal": internal, "body": fingerprint(body)},
+        data={
+            "internal": internal,
+            "body": fingerprint(body),
+            **({"translate_to": translate_to} if translate_to else {}),
+        },
     )
+    language_actions.on_message_posted(message, by_team=by_team, translate_to=translate_to, acting_user=author)
     return message
 
 
@@ -241,14 +253,22 @@ def do_transition(
     return report
 
 
-def do_post_message(access: ReportAccess, body: str, *, internal: bool, acting_user: User) -> Message:
+def do_post_message(
+    access: ReportAccess, body: str, *, internal: bool, acting_user: User, translate: bool = False
+) -> Message:
+    """`translate`: a team member asks for the message to reach the reporter in the reporter's language too."""
     access.require(Permission.POST_MESSAGE)
     if internal:
         access.require(Permission.POST_INTERNAL, "Only the project's team writes internal notes.")
     report = access.report
+    translate_to = ""
+    if translate:
+        if not access.is_team:
+            raise ReportError("Only the project's team sends messages translated.", field="translate")
+        translate_to = language_actions.check_reply_translation(report, internal=internal)
     with transaction.atomic():
         _locked(report)
-        message = _post(report, acting_user, body, internal=internal)
+        message = _post(report, acting_user, body, internal=internal, translate_to=translate_to)
         fields = ["first_response_at"]
         if State(report.state) is State.NEEDS_INFO and access.is_reporter and not internal:
             # The reporter's answer returns the report to where it waited from.

@@ -25,6 +25,8 @@ from embargo.api.pagination import Key, paginate
 from embargo.audit.models import Event
 from embargo.domain import workflow
 from embargo.domain.workflow import State
+from embargo.languages import queries as language_queries
+from embargo.languages.schemas import translation_out
 from embargo.reports import actions, queries, timing
 from embargo.reports.http import attachment_response, clean_filename
 from embargo.reports.models import Attachment, Collaborator, Message, Report
@@ -93,6 +95,7 @@ def summary(report: Report, *, team_view: bool) -> dict[str, Any]:
         "next_due_at": report.next_due_at,
         "overdue": report.next_due_at is not None and report.next_due_at <= moment,
         "assignee": person(report.assignee, show_email=team_view) if team_view else None,
+        "language": report.language or None,
     }
 
 
@@ -130,6 +133,10 @@ def detail(access: ReportAccess) -> dict[str, Any]:
             if access.can(Permission.REQUEST_TRANSITION)
             else []
         ),
+        language_confidence=report.language_confidence,
+        language_source=report.language_source or None,
+        preferred_language=report.preferred_language or None,
+        translations=[translation_out(t) for t in language_queries.of_report_fields(access).values()],
     )
     return out
 
@@ -241,6 +248,9 @@ def _message_out(message: Message, report: Report, team: set[int], guests: set[i
         "internal": message.internal,
         "transition_to": message.transition_to or None,
         "created_at": message.created_at,
+        "language": message.language or None,
+        "translate_to": message.translate_to or None,
+        "translations": [translation_out(t) for t in getattr(message, "visible_translations", [])],
     }
 
 
@@ -258,7 +268,10 @@ def list_messages(request: HttpRequest, report_id: str, page: Query[Page]) -> di
 def post_message(request: HttpRequest, report_id: str, payload: MessageIn) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     access = _access(request, report_id, Permission.POST_MESSAGE)
-    message = actions.do_post_message(access, payload.body, internal=payload.internal, acting_user=user)
+    message = actions.do_post_message(
+        access, payload.body, internal=payload.internal, translate=payload.translate, acting_user=user
+    )
+    message = queries.thread(access).get(pk=message.pk)
     team, guests = queries.people_of(access.report)
     return Status(201, _message_out(message, access.report, team, guests, access.is_team))
 

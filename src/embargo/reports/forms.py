@@ -7,6 +7,8 @@ from typing import Any
 
 import pydantic
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from embargo.reports.schemas import MessageIn, ReportIn
 
@@ -18,7 +20,7 @@ def _apply(form: forms.Form, model: type[pydantic.BaseModel], data: dict[str, An
         for error in e.errors():
             field = str(error["loc"][0]) if error["loc"] else None
             message = (
-                "This field is required."
+                gettext("This field is required.")
                 if error["type"] == "missing"
                 else str(error["msg"]).removeprefix("Value error, ")
             )
@@ -28,54 +30,62 @@ def _apply(form: forms.Form, model: type[pydantic.BaseModel], data: dict[str, An
 
 class ReportForm(forms.Form):
     email = forms.EmailField(
-        label="Your e-mail address",
+        label=_("Your e-mail address"),
         required=False,
-        help_text="We send you a private link to follow your report; no account is needed.",
+        help_text=_("We send you a private link to follow your report; no account is needed."),
     )
-    title = forms.CharField(label="Title", max_length=200, help_text="One line that names the problem.")
+    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("One line that names the problem."))
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="What is wrong and how you found it. Markdown works. Write in your own language if you prefer.",
+        help_text=_("What is wrong and how you found it. Markdown works. Write in your own language if you prefer."),
     )
     affected_versions = forms.CharField(
-        label="Affected versions", required=False, max_length=10_000,
-        help_text="Which versions you tried, e.g. “2.31.0 and main at 1a2b3c”.",
+        label=_("Affected versions"), required=False, max_length=10_000,
+        help_text=_("Which versions you tried, e.g. “2.31.0 and main at 1a2b3c”."),
     )  # fmt: skip
     reproduction = forms.CharField(
-        label="Reproduction",
+        label=_("Reproduction"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10, "class": "code", "spellcheck": "false"}),
-        help_text=(
+        help_text=_(
             "The shortest code that shows the problem, and the code you used to find it. Shown as code, never run."
         ),
     )
     impact = forms.CharField(
-        label="Impact", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What an attacker gains, and under which conditions.",
+        label=_("Impact"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What an attacker gains, and under which conditions."),
     )  # fmt: skip
     severity_proposed = forms.CharField(
-        label="Your severity estimate", required=False, max_length=200,
-        help_text="Optional: low, moderate, high or critical, or a CVSS v3.1 / v4.0 vector.",
+        label=_("Your severity estimate"), required=False, max_length=200,
+        help_text=_("Optional: low, moderate, high or critical, or a CVSS v3.1 / v4.0 vector."),
     )  # fmt: skip
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("The language you write in and want answers in. Embargo recognises it if you leave this."),
+    )
     credit_name = forms.CharField(
-        label="Credit me as", required=False, max_length=200,
-        help_text="The name or alias the advisory should credit.",
+        label=_("Credit me as"), required=False, max_length=200,
+        help_text=_("The name or alias the advisory should credit."),
     )  # fmt: skip
     reporter_deadline = forms.DateField(
-        label="Your disclosure date",
+        label=_("Your disclosure date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional: the date you intend to disclose on, if you have one. The team sees it.",
+        help_text=_("Optional: the date you intend to disclose on, if you have one. The team sees it."),
     )
     credit_consent = forms.BooleanField(
-        label="You may name me in public when the advisory is published",
+        label=_("You may name me in public when the advisory is published"),
         required=False,
-        help_text="Without this, you are credited only privately. You can change it until publication.",
+        help_text=_("Without this, you are credited only privately. You can change it until publication."),
     )
 
     def __init__(self, *args: Any, anonymous: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from embargo.languages import names
+
+        self.fields["language"].choices = [("", _("Recognise it for me")), *names.choices()]  # type: ignore[attr-defined]
         self.anonymous = anonymous
         if anonymous:
             self.fields["email"].required = True

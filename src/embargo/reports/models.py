@@ -43,6 +43,15 @@ class Report(SealedRecord):
     credit_name = models.CharField(max_length=200, blank=True)
     credit_consent = models.BooleanField(default=False)
 
+    # The report's language (ISO 639-1): detected by the worker, or as the reporter or the team set it
+    # (`language_source`: "detected", "reporter", "team"; empty while not known). The confidence is the
+    # detector's, for detected ones only.
+    language = models.CharField(max_length=8, blank=True)
+    language_confidence = models.FloatField(null=True)
+    language_source = models.CharField(max_length=10, blank=True)
+    # The language the reporter wants answers in; empty means the report's language.
+    preferred_language = models.CharField(max_length=8, blank=True)
+
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True)
@@ -79,6 +88,11 @@ class Report(SealedRecord):
     def __str__(self) -> str:
         return f"report {self.public_id}"
 
+    @property
+    def reply_language(self) -> str:
+        """The language answers to the reporter are written in, if known."""
+        return self.preferred_language or self.language
+
 
 class Message(SealedRecord):
     """An entry in a report's thread. Internal messages are for the team only."""
@@ -90,6 +104,11 @@ class Message(SealedRecord):
     internal = models.BooleanField(default=False)
     # Which transition this message explains, if any ("acknowledged", "needs_info", …).
     transition_to = models.CharField(max_length=20, blank=True)
+    # The message's language, detected for messages of the reporter and collaborators.
+    language = models.CharField(max_length=8, blank=True)
+    language_confidence = models.FloatField(null=True)
+    # A team member's message sent translated: the language the reporter receives it in (beside the original).
+    translate_to = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

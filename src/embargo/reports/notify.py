@@ -63,6 +63,10 @@ def _others(people: Iterable[User | None], actor: User | None) -> list[User]:
     return result
 
 
+# E-mails to the reporter carry "language": report.reply_language, the language they are rendered in at delivery
+# (notifications.delivery.render); the team's and collaborators' e-mails stay in the site's language.
+
+
 def report_submitted(report: Report, *, actor: User, by_link: bool) -> None:
     link, private = _reporter_link(report)
     if by_link:
@@ -76,6 +80,7 @@ def report_submitted(report: Report, *, actor: User, by_link: bool) -> None:
             **_base(report),
             "link": link,
             "private_link": private,
+            "language": report.reply_language,
             "response_target_hours": policy.response_target_hours,
             "response_limit_hours": policy.response_limit_hours,
         },
@@ -98,13 +103,18 @@ def report_transitioned(report: Report, *, actor: User) -> None:
     link, _ = _reporter_link(report)
     if state == "needs_info":
         if report.reporter is not None and report.reporter != actor:
-            queue_email("report_question", to=report.reporter, report=report, context={**_base(report), "link": link})
+            queue_email(
+                "report_question",
+                to=report.reporter,
+                report=report,
+                context={**_base(report), "link": link, "language": report.reply_language},
+            )
         return
     if state == "fix_ready" and report.reporter is not None and report.reporter != actor:
         days = report.project.policy.reporter_confirmation_days
         queue_email(
             "fix_confirmation_request", to=report.reporter, report=report,
-            context={**_base(report), "link": link, "days": days},
+            context={**_base(report), "link": link, "days": days, "language": report.reply_language},
         )  # fmt: skip
         for guest in _others(collaborators(report), actor):
             label, next_step = STATE_NEWS["fix_ready"]
@@ -120,7 +130,7 @@ def report_transitioned(report: Report, *, actor: User) -> None:
             "report_state_changed",
             to=report.reporter,
             report=report,
-            context={**_base(report), **news, "link": link},
+            context={**_base(report), **news, "link": link, "language": report.reply_language},
         )
     for guest in _others(collaborators(report), actor):
         queue_email("report_state_changed", to=guest, report=report, context={**_base(report), **news})
@@ -135,7 +145,7 @@ def message_posted(report: Report, *, author: User, author_is_team: bool) -> Non
             "report_message",
             to=report.reporter,
             report=report,
-            context={**_base(report), "link": link, "author_label": label},
+            context={**_base(report), "link": link, "author_label": label, "language": report.reply_language},
         )
     people = collaborators(report) + ([] if author_is_team else team_members(report))
     for person in _others(people, author):
@@ -185,7 +195,12 @@ def reminder(report: Report, *, clock: str, step: str, due_at: str, audiences: t
     if "reporter" in audiences and report.reporter is not None:
         link, _ = _reporter_link(report)
         template = "question_reminder" if clock == "needs_info" else "clock_late"
-        queue_email(template, to=report.reporter, report=report, context={**facts, "link": link})
+        queue_email(
+            template,
+            to=report.reporter,
+            report=report,
+            context={**facts, "link": link, "language": report.reply_language},
+        )
 
 
 def fix_confirmation_answered(report: Report, *, fixed: bool, actor: User) -> None:

@@ -45,7 +45,13 @@ def visible_reports(user: User) -> QuerySet[Report]:
 
 
 def thread(access: ReportAccess) -> QuerySet[Message]:
-    messages = Message.objects.filter(report=access.report).select_related("author", "data_key")
+    from embargo.languages.queries import prefetch_for_thread
+
+    messages = (
+        Message.objects.filter(report=access.report)
+        .select_related("author", "data_key")
+        .prefetch_related(prefetch_for_thread(access))
+    )
     if not access.can(Permission.VIEW_INTERNAL):
         messages = messages.filter(internal=False)
     return messages

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from embargo.domain.severity import SeverityError, normalize_proposed
+from embargo.languages.schemas import TranslationOut
 
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
+
+
+def checked_language(value: str) -> str:
+    """An ISO 639-1 code Embargo knows, or empty."""
+    from embargo.languages import names
+
+    value = value.strip().lower()
+    if value and not names.known(value):
+        raise ValueError(f"{value!r} is not a language code Embargo knows: use ISO 639-1, e.g. en, fr, zh")
+    return value
 
 
 class Strict(Schema):
@@ -34,6 +45,16 @@ class ReportIn(Strict):
         default="",
         description="What your proof of concept prints while vulnerable; empty: it exits non-zero while vulnerable.",
     )
+    language: Annotated[str, StringConstraints(max_length=8)] = Field(
+        default="",
+        description="The language the report is written in (ISO 639-1, e.g. `zh`), and the one you want answers "
+        "in; empty: detected.",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return checked_language(value)
 
     @field_validator("title", "description")
     @classmethod
@@ -69,6 +90,10 @@ class TransitionIn(Strict):
 class MessageIn(Strict):
     body: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
     internal: StrictBool = False
+    translate: StrictBool = Field(
+        default=False,
+        description="team only: the reporter also receives the message machine-translated into their language",
+    )
 
     @field_validator("body")
     @classmethod
@@ -103,6 +128,7 @@ class ReportSummaryOut(Schema):
     next_due_at: dt.datetime | None
     overdue: bool
     assignee: PersonOut | None = None
+    language: str | None = Field(default=None, description="the report's language (ISO 639-1), once known")
 
 
 class ClockOut(Schema):
@@ -130,6 +156,12 @@ class ReportOut(ReportSummaryOut):
     clocks: list[ClockOut]
     needs_info_seconds: int
     reporter_deadline: dt.date | None
+    language_confidence: float | None = Field(description="the detector's confidence, for a detected language")
+    language_source: Literal["detected", "reporter", "team"] | None
+    preferred_language: str | None = Field(description="the language the reporter wants answers in")
+    translations: list[TranslationOut] = Field(
+        description="the report's title, description and impact in the team's language (team views only)"
+    )
 
 
 class ReportPage(Schema):
@@ -144,6 +176,9 @@ class MessageOut(Schema):
     internal: bool
     transition_to: str | None
     created_at: dt.datetime
+    language: str | None
+    translate_to: str | None = Field(description="a team message sent translated: the reporter's language")
+    translations: list[TranslationOut]
 
 
 class MessagePage(Schema):

@@ -22,6 +22,7 @@ from embargo.domain import workflow
 from embargo.domain.workflow import Actor, State, TransitionRefused
 from embargo.errors import ActionError
 from embargo.fixes import queries as fix_queries
+from embargo.languages import actions as language_actions
 from embargo.notifications.emails import STATE_NEWS
 from embargo.projects.models import Membership
 from embargo.reports import actions, links, queries, timing
@@ -72,12 +73,16 @@ def _post_message(request: HttpRequest, access: ReportAccess) -> str:
     form = MessageForm(request.POST)
     if not form.is_valid():
         raise ActionError(" ".join(str(e) for errors in form.errors.values() for e in errors), field="body")
+    translate = request.POST.get("translate") == "on"
     actions.do_post_message(
         access,
         form.cleaned_data["body"],
         internal=bool(form.cleaned_data.get("internal")),
+        translate=translate,
         acting_user=access.user,
     )
+    if translate:
+        return "Your message is in the thread; the reporter receives it translated too once the worker has it."
     return "Your message is in the thread."
 
 
@@ -240,7 +245,38 @@ def _save_advisory(request: HttpRequest, access: ReportAccess) -> str:
     return f"The advisory {advisory.readable_id} is saved."
 
 
+def _set_language(request: HttpRequest, access: ReportAccess) -> str:
+    language_actions.do_set_language(
+        access,
+        language=request.POST.get("language", "")[:8],
+        preferred_language=request.POST.get("preferred_language", "")[:8],
+        acting_user=access.user,
+    )
+    return "The language is saved."
+
+
+def _translate(request: HttpRequest, access: ReportAccess) -> str:
+    language_actions.do_request_translation(
+        access,
+        field=request.POST.get("field") or None,
+        message_id=request.POST.get("message") or None,
+        translation_id=request.POST.get("translation") or None,
+        acting_user=access.user,
+    )
+    return "The translation is asked for: it appears here once the worker has it."
+
+
+def _correct_translation(request: HttpRequest, access: ReportAccess) -> str:
+    language_actions.do_correct_translation(
+        access, request.POST.get("translation", "")[:64], request.POST.get("text", ""), acting_user=access.user
+    )
+    return "The translation is saved."
+
+
 HANDLERS: dict[str, Handler] = {
+    "language": _set_language,
+    "translate": _translate,
+    "correct_translation": _correct_translation,
     "message": _post_message,
     "transition": _transition,
     "attach": _attach,
@@ -326,6 +362,38 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         "posted": posted,
         "policy": report.project.policy,
         "release": _release_view(access),
+        **_language_view(access),
+    }
+
+
+def _language_view(access: ReportAccess) -> dict[str, Any]:
+    """The report's language, the team's translations of it, and whether a reply can go out translated."""
+    from embargo.domain.language import needs_translation
+    from embargo.languages import names, providers
+    from embargo.languages import queries as language_queries
+
+    report = access.report
+    project = report.project
+    can_translate = access.can(Permission.MANAGE_TRANSLATIONS)
+    available = language_actions.translation_available(project)
+    reply = report.reply_language
+    reply_translation = ""
+    untranslated_hint = ""
+    if access.is_team and needs_translation(reply, project.languages_read):
+        reply_translation = "available" if available else "off"
+    if can_translate and needs_translation(report.language, project.languages_read) and not available:
+        untranslated_hint = (
+            f"The report is in {names.name(report.language)}. Machine translation is off for this project"
+            " (an owner can turn it on in the project's settings)."
+        )
+    return {
+        "translated": language_queries.of_report_fields(access),
+        "can_translate": can_translate and available,
+        "can_set_language": access.can(Permission.SET_LANGUAGE),
+        "language_choices": names.choices([report.language, report.preferred_language, *project.languages_read]),
+        "reply_translation": reply_translation,
+        "translation_service": (providers.describe() or "") if available else "",
+        "untranslated_hint": untranslated_hint,
     }
 
 

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from embargo.formats import securitytxt
 from embargo.formats.policy_document import PolicyDocument, PolicyPackager
+from embargo.languages import names, providers
+from embargo.languages.actions import translation_available
 from embargo.projects import keys
 from embargo.projects.models import Packager, Project
 from embargo.vault.openpgp import fingerprint_display
@@ -40,7 +42,8 @@ def project_security_txt(project: Project, now: dt.datetime) -> securitytxt.Secu
         canonical=absolute(reverse("project-security-txt", args=[project.slug])),
         policy=absolute(reverse("project-security-md", args=[project.slug])),
         acknowledgments=absolute(f"/projects/{project.slug}/security"),
-        preferred_languages=tuple(settings.EMBARGO_SECURITY_LANGUAGES),
+        # The languages its team reads (reports in others are welcome too, and recognised).
+        preferred_languages=tuple(project.languages_read),
         encryption=encryption,
     )
 
@@ -59,4 +62,6 @@ def policy_document(project: Project) -> PolicyDocument:
         key_url=absolute(reverse("project-key", args=[project.slug])) if key else "",
         key_fingerprint=fingerprint_display(key.fingerprint) if key else "",
         packagers=[PolicyPackager(p.organisation, p.contact_name) for p in packagers],
+        team_languages=[names.english_name(code) for code in project.languages_read],
+        translation_service=(providers.describe() or "") if translation_available(project) else "",
     )

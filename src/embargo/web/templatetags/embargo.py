@@ -17,6 +17,20 @@ def markdown(text: str) -> SafeString:
 
 
 @register.filter
+def language_name(code: str) -> str:
+    """ "Chinese (中文)" for "zh"."""
+    from embargo.languages import names
+
+    return names.name(code) if code else "unknown"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """0.973 → "97 %"."""
+    return f"{round(value * 100)} %" if value is not None else ""
+
+
+@register.filter
 def span(delta: dt.timedelta | None) -> str:
     """A duration as a person says it: '3 d 4 h', '5 h 10 min', '12 min'."""
     if delta is None:
@@ -68,6 +82,10 @@ def clock_label(name: str) -> str:
 
 EVENT_LABELS = {
     "report:created": "sent the report",
+    "report:language_set": "set the language",
+    "translation:requested": "asked for a translation",
+    "translation:sent": "sent text to the translation service",
+    "translation:corrected": "corrected a translation",
     "report:transitioned": "moved it to",
     "report:assigned": "changed the assignee",
     "report:credit_changed": "changed the credit",
