@@ -279,19 +279,22 @@ def test_a_withdrawn_advisory_stays_public_with_its_reason_and_matches_no_query(
     assert team["reporter"].post(url, {"reason": "No."}).status == 404
     assert team["maintainer"].post(url, {"reason": "   "}).status == 422
     reason = "The behaviour is documented and intended; this was not a vulnerability."
-    clock.freeze(dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.UTC))
+    # A moment after the publication (which happened at the real now): the day after, at 08:00 UTC.
+    withdrawn_at = (clock.now() + dt.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    clock.freeze(withdrawn_at)
+    stamp = withdrawn_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     withdrawn = team["maintainer"].post(url, {"reason": reason})
     assert withdrawn.status == 200, withdrawn.text
     anyone = Api()
     osv = anyone.get(f"/advisories/{advisory_id}.json").json
-    assert osv["withdrawn"] == "2026-12-05T08:00:00Z"
-    assert osv["modified"] == "2026-12-05T08:00:00Z"
+    assert osv["withdrawn"] == stamp
+    assert osv["modified"] == stamp
     assert schema_errors("osv", osv) == []
     page = anyone.get(f"/advisories/{advisory_id}").text
     assert 'id="withdrawn"' in page
     assert reason in page
     assert f"x_{advisory_id}.json" in zipped(anyone)  # never deleted
-    assert anyone.get(f"/osv/v1/vulns/x_{advisory_id}").json["withdrawn"] == "2026-12-05T08:00:00Z"
+    assert anyone.get(f"/osv/v1/vulns/x_{advisory_id}").json["withdrawn"] == stamp
     assert anyone.post("/osv/v1/query", query).json == {}
     assert Advisory.objects.filter(readable_id=advisory_id).exists()
     again = team["maintainer"].post(url, {"reason": reason})

@@ -102,6 +102,7 @@ def test_a_chinese_report_is_read_in_english_and_answered_in_chinese(
         assert "Machine translation" in page
         assert "by LibreTranslate" in page
         assert "Send it translated into Chinese (中文) too" in page
+        assert "sent text to the translation service (title, into English)" in page  # the timeline
 
         # The answer in English, sent translated.
         before = len(smtp.mailbox.messages)

@@ -185,8 +185,8 @@ def _translation_event(tag: Tag, row: Translation, actor: User | None, **data: o
         data={
             "field": row.field,
             "message": row.message.public_id if row.message is not None else None,
-            "from": row.source_language,
-            "to": row.target_language,
+            "from_language": row.source_language,
+            "to_language": row.target_language,
             **data,
         },
     )
