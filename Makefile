@@ -29,20 +29,26 @@ serve: $(STAMP)
 # PostgreSQL when EMBARGO_TEST_POSTGRES_URL names a server (.ci/run starts one and sets it).
 test: test-sqlite test-postgres
 
+# Two processes (pytest-xdist) run everything but the end-to-end runs, which start servers of their own and
+# run alone afterwards.
 test-sqlite: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not e2e"
+	$(BIN)/pytest -m e2e
 
 # The PostgreSQL pass reruns what depends on the database engine: models, actions, queries, the worker, real
 # processes. Left out (they run on SQLite above, and what they query runs here through the other tests): the
-# browser tests, the page permission matrix, the API permission matrix but for two of its seven callers, and the
-# end-to-end runs whose subject is not the database (the walkthrough, packager mail, the importer).
-PG_TESTS = -m "(django_db or e2e) and not browser" --ignore=tests/web/test_page_permissions.py \
-	-k "(not test_permission_matrix or outsider or owner) and not walkthrough and not packager_notices and not advisory_import"
+# browser tests, the page permission matrix, the API permission matrix but for its outsider and owner callers, and
+# the end-to-end runs whose subject is not the database (the walkthrough, packager mail, the importer).
+PG_SELECT = --ignore=tests/web/test_page_permissions.py \
+	-k "(not test_permission_matrix or outsider or owner) and not owner_read and not owner_write and not walkthrough \
+	and not packager_notices and not advisory_import"
 
 test-postgres: $(STAMP)
 	@if [ -n "$$EMBARGO_TEST_POSTGRES_URL" ]; then \
 	  echo "== the database tests again, on PostgreSQL"; \
-	  EMBARGO_DATABASE_URL="$$EMBARGO_TEST_POSTGRES_URL" $(BIN)/pytest $(PG_TESTS); \
+	  export EMBARGO_DATABASE_URL="$$EMBARGO_TEST_POSTGRES_URL"; \
+	  $(BIN)/pytest -n 2 -m "django_db and not browser and not e2e" $(PG_SELECT) && \
+	  $(BIN)/pytest -m e2e $(PG_SELECT); \
 	else \
 	  echo "PostgreSQL pass skipped: EMBARGO_TEST_POSTGRES_URL is unset (.ci/run sets it)"; \
 	fi

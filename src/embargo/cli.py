@@ -248,6 +248,33 @@ def cmd_project_add_member(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project_remove_member(args: argparse.Namespace) -> int:
+    from embargo.accounts.models import User
+    from embargo.errors import ActionError
+    from embargo.projects.actions import do_remove_member
+    from embargo.projects.models import Project
+
+    project = Project.objects.filter(slug=args.slug).first()
+    if project is None:
+        return _fail(f"no project {args.slug!r}")
+    user = User.objects.filter(email=args.email.strip().lower()).first()
+    if user is None:
+        return _fail(f"no user {args.email!r}")
+    heir = None
+    if args.reassign_to:
+        heir = User.objects.filter(email=args.reassign_to.strip().lower()).first()
+        if heir is None:
+            return _fail(f"no user {args.reassign_to!r}")
+    try:
+        moved = do_remove_member(project, user, reassign_to=heir, acting_user=None)
+    except ActionError as e:
+        return _fail(e.message)
+    _print(args, {"project": project.slug, "user": user.email, "reassigned": moved},
+           f"{user.email} is off the team of {project.slug}: tokens revoked, signed out everywhere, "
+           f"{moved} report(s) reassigned{' to ' + heir.email if heir else ''}.")  # fmt: skip
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from embargo.accounts.actions import do_create_user
 
@@ -267,14 +294,31 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from embargo import clock
     from embargo.accounts.actions import do_create_token
     from embargo.accounts.models import User
+    from embargo.errors import ActionError
+    from embargo.projects.models import Project
 
     user = User.objects.filter(email=args.email.strip().lower(), is_active=True).first()
     if user is None:
         return _fail(f"no user {args.email!r}")
-    token = do_create_token(user, name=args.name or "", acting_user=None)
-    _print(args, {"token": token, "user": user.email}, token)
+    projects = []
+    for slug in args.project or []:
+        project = Project.objects.filter(slug=slug).first()
+        if project is None:
+            return _fail(f"no project {slug!r}")
+        projects.append(project)
+    expires_at = clock.now() + dt.timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    try:
+        token = do_create_token(
+            user, name=args.name or "", scope=args.scope, projects=projects, expires_at=expires_at, acting_user=None
+        )
+    except ActionError as e:
+        return _fail(e.message)
+    _print(args, {"token": token, "user": user.email, "scope": args.scope}, token)
     return 0
 
 
@@ -333,6 +377,173 @@ def cmd_advisory_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walks every audit chain and the checkpoints; exit 1 names the first broken link."""
+    from embargo.audit.chain import verify
+    from embargo.audit.models import Event
+
+    show = not args.json and sys.stderr.isatty()
+    total = Event.objects.count() if show else 0
+
+    def progress(done: int) -> None:
+        if done % 1000 == 0 or done == total:
+            print(f"\rverifying: {done}/{total} events", end="", file=sys.stderr, flush=True)
+
+    outcome = verify(progress if show else None)
+    if show:
+        print(file=sys.stderr)
+    broken = outcome.broken
+    data = {
+        "intact": broken is None,
+        "events": outcome.events,
+        "chains": outcome.chains,
+        "checkpoints": outcome.checkpoints,
+        "broken": None
+        if broken is None
+        else {
+            "chain": broken.chain,
+            "seq": broken.seq,
+            "reason": broken.reason,
+            "stored": broken.stored,
+            "computed": broken.computed,
+            "message": outcome.where,
+        },
+    }
+    if broken is None:
+        text = f"intact: {outcome.events} events in {outcome.chains} chains, {outcome.checkpoints} checkpoints"
+    else:
+        text = outcome.where
+    _print(args, data, text)
+    return 0 if broken is None else 1
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from embargo.audit.chain import write_checkpoint
+
+    cp = write_checkpoint()
+    data = {"seq": cp.seq, "heads": len(cp.heads), "hash": cp.hash, "created_at": cp.created_at.isoformat()}
+    _print(args, data, f"checkpoint {cp.seq}: {len(cp.heads)} chain heads pinned, hash {cp.hash}")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """A new key-encryption key, and every data key re-wrapped with it (embargo.vault.rotation)."""
+    from embargo.vault.keys import KeyRingError
+    from embargo.vault.progress import Progress
+    from embargo.vault.rotation import rotate
+
+    if args.batch < 1:
+        print("embargo keys rotate: error: --batch is at least 1", file=sys.stderr)
+        return 2
+    bar = Progress("re-wrapping data keys", unit="keys")
+
+    def progress(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.set_total(total)
+        bar.update(done)
+
+    try:
+        result = rotate(batch_size=args.batch, max_batches=args.max_batches, progress=progress)
+    except KeyRingError as e:
+        return _fail(f"{e} (the data keys re-wrapped so far stay valid; rerun to continue)")
+    finally:
+        bar.close()
+    data = {
+        "current_kek": result.current_kek,
+        "new_kek": result.new_kek,
+        "rewrapped": result.rewrapped,
+        "remaining": result.remaining,
+        "complete": result.complete,
+        "retirable": result.retirable,
+    }
+    start = "a new key-encryption key" if result.new_kek else "continued the rotation to the key-encryption key"
+    lines = [f"Rotation: {start} {result.current_kek}; re-wrapped {result.rewrapped} data keys."]
+    if not result.complete:
+        lines.append(f"{result.remaining} data keys still use an old key: run `embargo keys rotate` again.")
+    elif result.retirable:
+        lines.append(f"Old keys no data key uses: {', '.join(result.retirable)} (`embargo keys retire` removes them).")
+    _print(args, data, "\n".join(lines))
+    return 0
+
+
+def cmd_keys_retire(args: argparse.Namespace) -> int:
+    from embargo.vault.keys import KeyRingError
+    from embargo.vault.rotation import outdated, retire
+
+    if outdated():
+        return _fail("some data keys still use an old key-encryption key: finish `embargo keys rotate` first")
+    try:
+        retired = retire()
+    except KeyRingError as e:
+        return _fail(str(e))
+    _print(args, {"retired": retired}, f"Retired {', '.join(retired)}." if retired else "No old key to retire.")
+    return 0
+
+
+def _backup_passphrase(args: argparse.Namespace, *, confirm: bool) -> str | None:
+    """From --passphrase-file, else EMBARGO_BACKUP_PASSPHRASE, else asked on the terminal; never an argument."""
+    from pathlib import Path
+
+    if args.passphrase_file:
+        try:
+            lines = Path(args.passphrase_file).read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            raise SystemExit(_fail(f"cannot read {args.passphrase_file}: {e.strerror}")) from None
+        return lines[0] if lines else ""
+    if os.environ.get("EMBARGO_BACKUP_PASSPHRASE"):
+        return os.environ["EMBARGO_BACKUP_PASSPHRASE"]
+    if sys.stdin.isatty():
+        import getpass
+
+        passphrase = getpass.getpass("Backup passphrase: ")
+        if confirm and getpass.getpass("The passphrase again: ") != passphrase:
+            raise SystemExit(_fail("the two passphrases differ"))
+        return passphrase
+    return None
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from embargo.backup import BackupError, backup
+
+    passphrase = _backup_passphrase(args, confirm=True)
+    if passphrase is None:
+        print("embargo backup: error: give --passphrase-file or set EMBARGO_BACKUP_PASSPHRASE", file=sys.stderr)
+        return 2
+    try:
+        result = backup(Path(args.path), passphrase)
+    except BackupError as e:
+        return _fail(str(e))
+    data = {"path": result.path, "engine": result.engine, "files": result.files, "bytes": result.bytes}
+    _print(args, data, f"Wrote {result.path}: the {result.engine} database, {result.files} files, the key ring.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from embargo.backup import BackupError, restore
+
+    passphrase = _backup_passphrase(args, confirm=False)
+    if passphrase is None:
+        print("embargo restore: error: give --passphrase-file or set EMBARGO_BACKUP_PASSPHRASE", file=sys.stderr)
+        return 2
+    if not Path(args.path).is_file():
+        return _fail(f"{args.path} is not a file")
+    try:
+        result = restore(Path(args.path), passphrase)
+    except BackupError as e:
+        return _fail(str(e))
+    data = {"engine": result.engine, "files": result.files, "created_at": result.created_at}
+    text = (
+        f"Restored the instance backed up at {result.created_at} ({result.engine}, {result.files} files). "
+        "`embargo migrate` (or `embargo serve`) brings its database up to this version."
+    )
+    _print(args, data, text)
+    return 0
+
+
 def cmd_django(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -385,6 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug")
     p.add_argument("email")
     p.add_argument("--role", required=True, choices=["maintainer", "owner"])
+    p = command(
+        project, "remove-member", cmd_project_remove_member,
+        "take a user off a project's team: tokens revoked, signed out everywhere, reports reassigned", True,
+    )  # fmt: skip
+    p.add_argument("slug")
+    p.add_argument("email")
+    p.add_argument("--reassign-to", metavar="EMAIL", help="a member who takes over their reports (else: nobody)")
 
     policy = nouns.add_parser("policy", help="a project's disclosure policy").add_subparsers(
         dest="verb", required=True, metavar="VERB"
@@ -404,6 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(token, "create", cmd_token_create, "create an API token and print it (only the token)", True)
     p.add_argument("email")
     p.add_argument("--name", help="what the token is for")
+    p.add_argument(
+        "--scope", choices=["read", "write", "publish"], default="write",
+        help="read: look only; write: everything but publishing (the default); publish: everything",
+    )  # fmt: skip
+    p.add_argument("--project", action="append", metavar="SLUG", help="reach only this project (repeatable)")
+    p.add_argument("--expires-in-days", type=int, default=90, metavar="N", help="0: never (default: 90)")
 
     outbox = nouns.add_parser("outbox", help="notifications waiting, sent or failed").add_subparsers(
         dest="verb", required=True, metavar="VERB"
@@ -420,6 +644,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(advisory, "import", cmd_advisory_import, "import OSV records into a project's published history", True)
     p.add_argument("slug")
     p.add_argument("path", metavar="FILE_OR_DIR_OR_ZIP")
+
+    audit = nouns.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    command(audit, "verify", cmd_audit_verify, "check the audit chains; name the first broken link", True)
+    command(audit, "checkpoint", cmd_audit_checkpoint, "pin the heads of the audit chains now", True)
+
+    keys_noun = nouns.add_parser("keys", help="the key-encryption keys (key ring)").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    p = command(keys_noun, "rotate", cmd_keys_rotate, "make a new key-encryption key and re-wrap every data key", True)
+    p.add_argument("--batch", type=int, default=500, help="data keys per transaction (default 500)")
+    p.add_argument("--max-batches", type=int, help="stop after this many batches (rerun to continue)")
+    p = command(keys_noun, "retire", cmd_keys_retire, "remove old key-encryption keys that no data key uses", True)
+
+    p = command(nouns, "backup", cmd_backup, "write an encrypted archive of the instance (database, files, keys)", True)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--passphrase-file", metavar="F", help="read the passphrase from the first line of F")
+    p.allow_abbrev = False  # `--passphrase SECRET` must be refused, not taken for --passphrase-file
+    p = command(nouns, "restore", cmd_restore, "rebuild an instance from a backup, into an empty data dir", True)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--passphrase-file", metavar="F", help="read the passphrase from the first line of F")
+    p.allow_abbrev = False  # `--passphrase SECRET` must be refused, not taken for --passphrase-file
 
     p = command(nouns, "django", cmd_django, "run a Django management command (for developers)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -27,6 +27,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "embargo.vault",
     "embargo.accounts",
     "embargo.projects",
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
     "embargo.releases",
     "embargo.languages",
     "embargo.web",
+    "embargo.throttle",
 ]
 
 MIDDLEWARE = [
@@ -51,8 +55,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The second factor: django-otp marks the session's verified device; ours asks for it (accounts/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Idle and absolute session timeouts (after authentication, which they may undo).
+    "embargo.web.middleware.SessionTimeouts",
+    "embargo.accounts.second_factor.SecondFactorMiddleware",
+    "embargo.accounts.reauth.ReauthMiddleware",
+    # Gives every 429 of `embargo.ratelimit` its Retry-After header.
+    "embargo.ratelimit.RetryAfter",
 ]
 
 ROOT_URLCONF = "embargo.urls"
@@ -200,11 +212,77 @@ EMBARGO_DETECTION_LANGUAGES = [
 EMBARGO_TRANSLATION_PROVIDER = config.env("TRANSLATION_PROVIDER").lower()
 EMBARGO_TRANSLATION_URL = config.env("TRANSLATION_URL")
 EMBARGO_TRANSLATION_KEY = config.env("TRANSLATION_KEY")
+# Minutes between the worker's audit checkpoints, which chain the heads of every report's audit chain
+# (docs/security.md).
+EMBARGO_AUDIT_CHECKPOINT_MINUTES = int(config.env("AUDIT_CHECKPOINT_MINUTES", "60"))
+
+# How long a log-in (or a confirmation with the password) lets a browser session make sensitive changes.
+EMBARGO_REAUTH_MINUTES = int(config.env("REAUTH_MINUTES", "10"))
+# An account is new (its reports may be held for review) for this many days, until one of its reports was answered.
+EMBARGO_NEW_ACCOUNT_DAYS = int(config.env("NEW_ACCOUNT_DAYS", "7"))
+# An account with this many reports marked as spam (in any project) may send no more.
+EMBARGO_SPAM_LIMIT = int(config.env("SPAM_LIMIT", "3"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# Proxies whose X-Forwarded-For (and X-Forwarded-Proto) Embargo believes: comma-separated addresses or networks
+# (e.g. "127.0.0.1,10.0.0.0/8"). Empty: the client is the connection's peer address.
+EMBARGO_TRUSTED_PROXIES = [p.strip() for p in config.env("TRUSTED_PROXIES").split(",") if p.strip()]
+
+
+def transport_security(base_url: str, trusted_proxies: list[str]) -> dict[str, Any]:
+    """Behind HTTPS: cookies only over HTTPS, and browsers told to use nothing else (HSTS) for a year. Over
+    plain HTTP (a newcomer's laptop) none of it, or the browser would drop the cookies."""
+    if not base_url.startswith("https://"):
+        return {"SESSION_COOKIE_SECURE": False, "CSRF_COOKIE_SECURE": False, "SECURE_HSTS_SECONDS": 0}
+    values: dict[str, Any] = {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": int(config.env("HSTS_SECONDS", str(365 * 24 * 3600))),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": config.env("HSTS_INCLUDE_SUBDOMAINS", "1") == "1",
+    }
+    if trusted_proxies:
+        # The proxy terminates TLS and says so; it must set (not pass on) X-Forwarded-Proto.
+        values["SECURE_PROXY_SSL_HEADER"] = ("HTTP_X_FORWARDED_PROTO", "https")
+    return values
+
+
+globals().update(transport_security(EMBARGO_BASE_URL, EMBARGO_TRUSTED_PROXIES))
+# A session ends after this long without a request, and this long after log-in whatever happens.
+EMBARGO_SESSION_IDLE_MINUTES = int(config.env("SESSION_IDLE_MINUTES", "30"))
+EMBARGO_SESSION_MAX_HOURS = int(config.env("SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = EMBARGO_SESSION_MAX_HOURS * 3600
+
+# Abuse limits per scope and per kind of key ("ip", "account", "token"): COUNT/PERIOD (s, m, h, d). Refused
+# requests get 429 `rate_limited` with Retry-After. EMBARGO_RATE_LIMITS overrides single limits
+# ("login.ip=50/15m,token.token=6000/1m"); EMBARGO_RATE_LIMITS_FACTOR multiplies them all (e.g. 100 for a
+# benchmark); EMBARGO_RATE_LIMITS_ENABLED=0 turns them off. See docs/security.md.
+EMBARGO_RATE_LIMITS_ENABLED = config.env("RATE_LIMITS_ENABLED", "1") != "0"
+EMBARGO_RATE_LIMITS_FACTOR = float(config.env("RATE_LIMITS_FACTOR", "1"))
+EMBARGO_RATE_LIMITS: dict[str, dict[str, str]] = {
+    "signup": {"ip": "5/1h"},
+    "login": {"ip": "10/15m", "account": "10/15m"},
+    "password_reset": {"ip": "5/1h", "account": "5/1h"},
+    "report": {"account": "10/1h", "ip": "20/1h"},
+    "message": {"account": "60/1h"},
+    "token": {"token": "600/1m"},
+    "packager_join": {"ip": "5/1h"},
+    "osv": {"ip": "600/1m"},
+}
+for _item in config.env("RATE_LIMITS").split(","):
+    if "=" in _item:
+        _name, _limit = _item.split("=", 1)
+        _scope, _, _kind = _name.strip().partition(".")
+        EMBARGO_RATE_LIMITS.setdefault(_scope, {})[_kind or "ip"] = _limit.strip()
+# Log-in back-off, per account and per IP address: after FREE failures in a row, each attempt waits
+# BASE·2^(failures-FREE) seconds after the last failure, at most CEILING; a successful log-in clears it.
+EMBARGO_LOGIN_BACKOFF = {
+    "account": {"free": 5, "base": 30, "ceiling": 3600},
+    "ip": {"free": 20, "base": 30, "ceiling": 3600},
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

@@ -1,8 +1,10 @@
 from django.urls import include, path, re_path
 
+from embargo.accounts import privacy_views, second_factor_views, token_views
 from embargo.accounts import views as account_views
 from embargo.advisories import osv_api, public_views
 from embargo.api import api
+from embargo.audit import views as audit_views
 from embargo.projects import views as project_views
 from embargo.releases import packager_views
 from embargo.releases import views as release_views
@@ -18,11 +20,15 @@ urlpatterns = [
     path(".well-known/security.txt", views.security_txt, name="security-txt"),
     path("api/v1/", api.urls),
     path("account/", include(account_views.urlpatterns)),
+    path("account/", include(privacy_views.urlpatterns)),
+    path("account/", include(second_factor_views.urlpatterns)),
+    path("account/", include(token_views.urlpatterns)),
     path("projects/<slug:slug>/", project_views.project_page, name="project"),
     path("projects/<slug:slug>/inbox/", project_views.inbox, name="inbox"),
     path("projects/<slug:slug>/dashboard/", project_views.dashboard, name="dashboard"),
     path("projects/<slug:slug>/settings/", project_views.project_settings, name="project-settings"),
     path("projects/<slug:slug>/settings/packagers/", project_views.project_packagers, name="project-packagers"),
+    path("projects/<slug:slug>/settings/reads/", audit_views.project_reads, name="project-reads"),
     path("projects/<slug:slug>/packagers/join/", project_views.packager_join, name="packager-join"),
     path("projects/<slug:slug>/pgp-key.asc", project_views.project_key, name="project-key"),
     path("projects/<slug:slug>/security.txt", views.project_security_txt, name="project-security-txt"),

@@ -17,12 +17,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from embargo import clock
+from embargo.accounts.actions import do_create_token
+from embargo.accounts.models import ApiToken, User
 from embargo.advisories.models import Advisory
 from embargo.api import api
 from embargo.audit.models import Event
+from embargo.domain import tokens
 from embargo.fixes.models import Fix, Patch, Reproduction
 from embargo.languages.models import Translation
-from embargo.projects.models import Packager, PackagerRequest, Project, ProjectKey
+from embargo.projects.models import Membership, Packager, PackagerRequest, Project, ProjectKey
 from embargo.releases.models import PackagerNotice, SecurityRelease
 from embargo.reports.models import Attachment, Collaborator, Message, Report
 from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, submit, turn_translation_on
@@ -36,7 +39,11 @@ PUBLIC_ANSWER = "Thanks, we reproduced it (Lemur-4410)."
 ATTACHMENT = b"Axolotl-2207 proof of concept"
 SECRETS = (SECRET_TITLE, SECRET_TEXT, INTERNAL_NOTE, PUBLIC_ANSWER, ATTACHMENT.decode())
 
-ROLES = ("anonymous", "outsider", "stranger", "reporter", "collaborator", "maintainer", "owner")
+# The owner also calls with a read-only token and with a `write` one (domain/tokens.py): they reach what the owner
+# reaches, minus changes (read) or publication (write), which their tokens' scope refuses with 403 `token_scope`.
+ROLES = (
+    "anonymous", "outsider", "stranger", "reporter", "collaborator", "maintainer", "owner", "owner_read", "owner_write",
+)  # fmt: skip
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 TEAM = frozenset({"maintainer", "owner"})
 PARTICIPANTS = TEAM | {"reporter", "collaborator"}  # everyone who sees the report
@@ -109,6 +116,13 @@ def broken_then_publish(role: str) -> dict[str, Any]:
     if role in TEAM:
         SecurityRelease.objects.update(embargo_broken_at=clock.now())
     return {"body": {"overrides": {}}}
+
+
+def held_then_let_in(role: str) -> dict[str, Any]:
+    """Only a held report can be let in: for the team, whose call must succeed, the scenario's reports are held."""
+    if role in TEAM:
+        Report.objects.update(held_at=clock.now())
+    return {"body": {}}
 
 
 def published_then_withdraw(role: str) -> dict[str, Any]:
@@ -208,6 +222,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", RELEASE + "/publish"): Rule(TEAM, broken_then_publish),
     ("POST", "/api/v1/projects/{slug}/signing-key"): Rule(OWNER, send({"generate": True})),
     ("GET", "/api/v1/projects/{slug}/packagers"): Rule(OWNER),
+    ("GET", "/api/v1/projects/{slug}/reads"): Rule(OWNER),
     ("POST", "/api/v1/projects/{slug}/packagers"): Rule(
         OWNER, send({"organisation": "Arch Security", "emails": ["security@arch.example.org"]})
     ),
@@ -216,6 +231,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", PACKAGER): Rule(OWNER),
     # Languages: the reporter and the team set them; the team asks for and corrects translations; everyone who
     # sees the report lists the translations they may read (tests/languages shows which).
+    ("GET", "/api/v1/account/export"): Rule(SIGNED_IN),
+    # One's own tokens: everyone lists theirs; the scenario's token is the owner's, so only the owner revokes it.
+    ("GET", "/api/v1/account/tokens"): Rule(SIGNED_IN),
+    ("DELETE", "/api/v1/account/tokens/{token_id}"): Rule(OWNER),
+    ("DELETE", "/api/v1/projects/{slug}/members/{member_id}"): Rule(OWNER),
+    ("POST", REPORT + "/not-a-vulnerability"): Rule(TEAM, send({"note": "Ask in the forum."})),
+    ("POST", REPORT + "/spam"): Rule(TEAM),
+    ("POST", REPORT + "/release-hold"): Rule(TEAM, held_then_let_in),
     ("PUT", REPORT + "/language"): Rule(TEAM | {"reporter"}, send({"preferred_language": "de"})),
     ("GET", REPORT + "/translations"): Rule(PARTICIPANTS),
     ("POST", REPORT + "/translations"): Rule(TEAM, send({"field": "title"})),
@@ -317,6 +340,8 @@ class Scenario:
             "slug": "requests",
             "report_id": report_id,
             "translation_id": turn_translation_on(settings, report_id),
+            "member_id": User.objects.get(email="maintainer@example.org").public_id,
+            "token_id": str(ApiToken.objects.filter(user__email="owner@example.org").order_by("id").first().pk),
             "release_id": release.json["id"],
             "attachment_id": made["attachment_id"],
             "user_id": made["collaborator_id"],
@@ -326,7 +351,11 @@ class Scenario:
             "packager_id": packager.json["id"],
             "request_id": asked.json["id"],
         }
-        return cls(apis={**team, "anonymous": Api()}, params=params)
+        owner = User.objects.get(email="owner@example.org")
+        scoped = {
+            f"owner_{scope}": Api(do_create_token(owner, scope=scope, acting_user=None)) for scope in ("read", "write")
+        }
+        return cls(apis={**team, **scoped, "anonymous": Api()}, params=params)
 
     def snapshot(self) -> dict[str, Any]:
         """What a refused request must leave as it was."""
@@ -354,24 +383,50 @@ class Scenario:
             "release_entries": list(Report.objects.values_list("public_id", "release_entry__release_id")),
             "notices": PackagerNotice.objects.count(),
             "languages": (report.language, report.language_source, report.preferred_language),
+            "spam": (report.spam_at, list(User.objects.values_list("spam_reports", flat=True))),
+            "members": list(Membership.objects.values_list("project_id", "user_id", "role").order_by("id")),
+            "sessions": list(User.objects.values_list("session_version", flat=True).order_by("id")),
+            "tokens": list(ApiToken.objects.values_list("pk", "revoked_at").order_by("id")),
             "translations": list(Translation.objects.values_list("public_id", "status", "corrected_at", "updated_at")),
         }
 
 
-def expected_status(rule: Rule, role: str) -> int | None:
-    """None for success (any 2xx); else the refusal's status."""
+def expected_status(rule: Rule, role: str, method: str = "GET", path: str = "") -> tuple[int, str] | None:
+    """None for success (any 2xx); else the refusal's status and error code. `path`: the concrete path."""
+    # A scoped token of the owner's is refused by its scope first (routes open to anyone read no token).
+    scoped = role.startswith("owner_") and "anonymous" not in rule.allowed
+    if scoped and tokens.refusal(role.removeprefix("owner_"), method, path) is not None:
+        return 403, "token_scope"
+    if role.startswith("owner_"):
+        role = "owner"
     if role in rule.allowed:
         return None
     if role == "anonymous":
-        return 401
+        return 401, ERROR_CODES[401]
     if role in PARTICIPANTS:
-        return rule.refused
-    return 404
+        return rule.refused, ERROR_CODES[rule.refused]
+    return 404, ERROR_CODES[404]
 
 
 ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+
+
+def _calls(method: str, path: str, role: str) -> bool:
+    """Every caller calls every route; the owner's scoped tokens only where their scope could make a difference
+    (elsewhere they are the owner, whose cases are above): a read token on routes that change things, a write
+    token on the routes that publish."""
+    if role == "owner_read":
+        return method not in tokens.SAFE_METHODS
+    if role == "owner_write":
+        return bool(tokens.PUBLISH_ROUTES.match(re.sub(r"\{\w+\}", "x", path)))
+    return True
+
+
 CASES = [
-    pytest.param(method, path, role, id=f"{method} {path} as {role}") for (method, path) in RULES for role in ROLES
+    pytest.param(method, path, role, id=f"{method} {path} as {role}")
+    for (method, path) in RULES
+    for role in ROLES
+    if _calls(method, path, role)
 ]
 
 
@@ -379,22 +434,26 @@ CASES = [
 def test_permission_matrix(team: dict[str, Api], settings: Any, method: str, path: str, role: str) -> None:
     rule = RULES[method, path]
     scenario = Scenario.build(team, settings)
-    before = scenario.snapshot()
-
     params = {**scenario.params, **{name: scenario.params[other] for name, other in rule.use}}
-    response = scenario.apis[role].call(method, path.format(**params), **rule.request(role))
+    concrete = path.format(**params)
+    acting_as = "owner" if role.startswith("owner_") else role  # a scoped token of the owner's
+    # The request is made first: for the team, some rules prepare the scenario so that the call can succeed.
+    request = rule.request(acting_as)
+    before = scenario.snapshot()
+    response = scenario.apis[role].call(method, concrete, **request)
 
-    status = expected_status(rule, role)
-    if status is None:
+    expected = expected_status(rule, role, method, concrete)
+    if expected is None:
         assert 200 <= response.status < 300, response.text
-        if role not in TEAM:
+        if acting_as not in TEAM:
             assert INTERNAL_NOTE not in response.text
         if path == "/api/v1/reports/mine":
-            assert (SECRET_TITLE in response.text) == (role == "reporter")
+            assert (SECRET_TITLE in response.text) == (acting_as == "reporter")
         return
+    status, code = expected
     assert response.status == status, response.text
     assert set(response.json) == {"error"}
-    assert response.json["error"]["code"] == ERROR_CODES[status]
+    assert response.json["error"]["code"] == code
     assert isinstance(response.json["error"]["message"], str)
     for secret in SECRETS:
         assert secret not in response.text

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any
 
+import pyotp
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from embargo.projects.models import Project
 from tests.browser.conftest import Inbox
@@ -22,14 +25,22 @@ def project(live_server: Any) -> Project:
     user, _ = make_user("maintainer@example.org", name="Mia Maintainer")
     user.set_password(PASSWORD)
     user.save()
+    # Team members use a second factor: the maintainer's authenticator app (pyotp in log_in).
+    TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
     return make_project("requests", maintainer="maintainer")
 
 
 def log_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
+    """The log-in form, then the code of the person's authenticator app when they have one."""
     page.goto(base + "/account/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("button.primary")
+    page.wait_for_load_state()
+    if "/account/2fa/verify/" in page.url:
+        device = TOTPDevice.objects.get(user__email=email, confirmed=True)
+        page.fill("#id_code", pyotp.TOTP(b32encode(device.bin_key).decode()).now())
+        page.click("button.primary")
     page.wait_for_url("**/reports/")
 
 

@@ -462,9 +462,15 @@ def test_the_changelog_leaves_out_a_reporter_who_did_not_consent(team: dict[str,
 
 
 def test_the_release_page_shows_the_checks_and_publishes_with_a_written_override(
-    team: dict[str, Api], index: Index
+    team: dict[str, Api], index: Index, settings: Any
 ) -> None:
     from tests.releases.test_release_pages import browser, page
+
+    # The clock jumps to release day after the log-in: the session's timeouts and the fresh log-in asked before
+    # publishing would end it (tests/web/test_sessions.py and tests/accounts/test_tokens.py test those).
+    a_year = 60 * 24 * 365
+    settings.EMBARGO_REAUTH_MINUTES = settings.EMBARGO_SESSION_IDLE_MINUTES = a_year
+    settings.EMBARGO_SESSION_MAX_HOURS = a_year // 60
 
     rid = fixed_report(team, 1)
     release_id = scheduled(team, rid)

@@ -94,11 +94,22 @@ PAGE_RULES: dict[str, Rule] = {
         "/account/reset/{uid}/{reset_token}/", EVERYONE, status=302, goes_to="/account/reset/{uid}/set-password/"
     ),
     "account": Rule("/account/", SIGNED_IN),
+    "account-export": Rule("/account/export/", SIGNED_IN),
+    "account-delete": Rule("/account/delete/", SIGNED_IN),
+    "second-factor": Rule("/account/2fa/", SIGNED_IN),
+    "account-tokens": Rule("/account/tokens/", SIGNED_IN),
+    "reauth": Rule("/account/confirm/", SIGNED_IN),
+    # The QR code of a second factor being set up: there is none once it is on, as for everyone here (signed in
+    # through `force_login`, which gives a factor); tests/accounts/test_second_factor.py shows it while set up.
+    "second-factor-qr": Rule("/account/2fa/qr.svg", frozenset()),
+    # Asks for a code only of a session that has not given one: the others go on to where they were going.
+    "second-factor-verify": Rule("/account/2fa/verify/", SIGNED_IN, status=302, goes_to="/reports/"),
     "my-reports": Rule("/reports/", SIGNED_IN, shows=frozenset({"reporter"})),
     "inbox": Rule("/projects/{slug}/inbox/", TEAM, shows=TEAM),
     "dashboard": Rule("/projects/{slug}/dashboard/", TEAM),
     "project-settings": Rule("/projects/{slug}/settings/", frozenset({"owner"})),
     "project-packagers": Rule("/projects/{slug}/settings/packagers/", frozenset({"owner"})),
+    "project-reads": Rule("/projects/{slug}/settings/reads/", frozenset({"owner"})),
     "packager-join": Rule("/projects/{slug}/packagers/join/", EVERYONE),  # no account needed
     "project-key": Rule("/projects/{slug}/pgp-key.asc", EVERYONE, login=False),
     "security-txt": Rule("/.well-known/security.txt", EVERYONE, login=False),
@@ -159,6 +170,13 @@ def withdraw_or_acknowledge(role: str, params: dict[str, str]) -> dict[str, Any]
     return {"to": "withdrawn"} if role in REPORTER else {"to": "confirmed", "comment": "Not quite yet."}
 
 
+def held(role: str, report_id: str) -> dict[str, Any]:
+    """Only a held report can be let in: for the team, whose post must succeed, the scenario's report is held."""
+    if role in TEAM:
+        Report.objects.filter(public_id=report_id).update(held_at=clock.now())
+    return {}
+
+
 def patch_upload(role: str, params: dict[str, str]) -> dict[str, Any]:
     return {"fix_id": params["fix_id"], "branch": "main", "file": SimpleUploadedFile("b.patch", b"--- a/y\n+++ b/y\n")}
 
@@ -177,6 +195,9 @@ ACTION_RULES: dict[str, Rule] = {
     "reproduce": action(TEAM, "reproductions", lambda role, p: {"target": "affected", "ref": "v2.31.0"}),
     "confirm_fix": action(REPORTER, "confirmation_answered_at", lambda role, p: {"fixed": "yes"}),
     "advisory": action(TEAM, "advisories", lambda role, p: {"summary": "Proxy credentials leak", "affected": "[]"}),
+    "not_a_vulnerability": action(TEAM, "state", lambda role, p: {"note": ""}),
+    "spam": action(TEAM, "spam", nothing),
+    "release_hold": action(TEAM, "events", lambda role, p: held(role, p["report_id"])),
     "language": action(TEAM | REPORTER, "languages", lambda role, p: {"language": "fr", "preferred_language": "de"}),
     "translate": action(TEAM, "translations", lambda role, p: {"field": "title"}),
     "correct_translation": action(
@@ -279,6 +300,7 @@ class Scenario:
             "confirmation_answered_at": report.confirmation_answered_at,
             "advisories": list(Advisory.objects.values_list("readable_id", "draft", "updated_at")),
             "languages": (report.language, report.language_source, report.preferred_language),
+            "spam": report.spam_at,
             "translations": list(Translation.objects.values_list("public_id", "status", "corrected_at", "updated_at")),
         }
 
@@ -392,4 +414,44 @@ def test_an_unknown_action_is_not_found(team: dict[str, Api], settings: Any) -> 
     before = scenario.snapshot()
     response = scenario.client.post(scenario.params["page"], {"action": "delete"})
     assert response.status_code == 404
+    assert scenario.snapshot() == before
+
+
+# A team member whose browser session has not passed a second factor: every page and form the team may use
+# sends them to the second factor, shows nothing of the report and changes nothing.
+SECOND_FACTOR_CASES = [
+    *(
+        pytest.param(rule, {}, id=f"{rule.method} {name} without a second factor")
+        for name, rule in PAGE_RULES.items()
+        if "maintainer" in rule.allowed and "outsider" not in rule.allowed
+    ),
+    *(
+        pytest.param(rule, {"action": name}, id=f"POST report action={name} without a second factor")
+        for name, rule in ACTION_RULES.items()
+        if "maintainer" in rule.allowed
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "form"), SECOND_FACTOR_CASES)
+def test_a_team_member_without_a_second_factor_sees_nothing(
+    team: dict[str, Api], settings: Any, rule: Rule, form: dict[str, str]
+) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    scenario = Scenario.build(team, "maintainer", settings)
+    session = scenario.client.session
+    del session[DEVICE_ID_SESSION_KEY]  # signed in with the password only
+    session.save()
+    params = scenario.params
+    path = rule.path.format(**params)
+    before = scenario.snapshot()
+    if rule.method == "GET":
+        response = scenario.client.get(path)
+    else:
+        response = scenario.client.post(path, {**form, **rule.data("maintainer", params)})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/2fa/")
+    for secret in SECRETS:
+        assert secret not in response.content.decode("utf-8", "replace")
     assert scenario.snapshot() == before

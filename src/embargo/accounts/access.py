@@ -53,6 +53,8 @@ class Permission(StrEnum):
     SET_LANGUAGE = "set_language"
     # Machine translations of the reporter's text for the team: asking again, correcting by hand.
     MANAGE_TRANSLATIONS = "manage_translations"
+    # Closing a report as "not a vulnerability" or as spam.
+    MODERATE = "moderate"
 
 
 _PARTICIPANT = frozenset({Permission.VIEW_REPORT, Permission.POST_MESSAGE, Permission.ADD_ATTACHMENT})
@@ -68,6 +70,7 @@ _TEAM_ON_REPORT = _PARTICIPANT | {
     Permission.VIEW_RELEASE,
     Permission.SET_LANGUAGE,
     Permission.MANAGE_TRANSLATIONS,
+    Permission.MODERATE,
 }
 GRANTS: dict[Actor, frozenset[Permission]] = {
     Actor.OWNER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS, Permission.MANAGE_PROJECT},
@@ -157,10 +160,29 @@ def access_report_by_id(user: User | None, public_id: str, permission: Permissio
     )
     if report is None:
         raise NotFound
+    if not token_reaches(user, report.project_id):
+        raise NotFound
     access = ReportAccess(report=report, user=user, actors=report_actors(user, report))
     if not access.can(permission):
         raise NotFound
+    _second_factor(user, access.actors, report.project)
     return access
+
+
+def token_reaches(user: Any, project_id: int) -> bool:
+    """An API token limited to some projects reaches only those (a user loaded otherwise reaches all)."""
+    projects = getattr(user, "token_projects", None)
+    return projects is None or project_id in projects
+
+
+def _second_factor(user: User, actors: frozenset[Actor], project: Project) -> None:
+    """Team members (and collaborators, where the project asks) reach reports in a browser only after a second
+    factor; see accounts/second_factor.py."""
+    from embargo.accounts.second_factor import SecondFactorRequired, session_verified
+
+    needs = bool(actors & TEAM) or (Actor.COLLABORATOR in actors and project.require_2fa_collaborators)
+    if needs and not session_verified(user):
+        raise SecondFactorRequired
 
 
 def access_project_by_slug(user: User | None, slug: str, permission: Permission) -> tuple[Project, Actor | None]:
@@ -173,11 +195,14 @@ def access_project_by_slug(user: User | None, slug: str, permission: Permission)
     project = Project.objects.select_related("policy").filter(slug=slug).first()
     if project is None:
         raise NotFound
+    if not token_reaches(user, project.pk):
+        raise NotFound
     role = team_role(user, project)
     if permission is Permission.SUBMIT_REPORT:
         return project, role
     if role is None or permission not in GRANTS[role]:
         raise NotFound
+    _second_factor(user, frozenset({role}), project)
     return project, role
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,8 +16,12 @@ from embargo.accounts.models import ApiToken, User
 from embargo.accounts.tokens import hash_token, new_token
 from embargo.audit.actions import record_event
 from embargo.audit.tags import Tag
+from embargo.domain.tokens import Scope
 from embargo.errors import ActionError
 from embargo.notifications.outbox import queue_email
+
+if TYPE_CHECKING:
+    from embargo.projects.models import Project
 
 
 class AccountError(ActionError):
@@ -55,15 +63,51 @@ def do_create_user(
     return user
 
 
-def do_create_token(user: User, *, name: str = "", acting_user: User | None) -> str:
-    """Creates an API token for `user` and returns it; only its hash is kept."""
+def do_create_token(
+    user: User,
+    *,
+    name: str = "",
+    scope: str = "publish",
+    projects: Sequence[Project] = (),
+    expires_at: dt.datetime | None = None,
+    acting_user: User | None,
+) -> str:
+    """Creates an API token for `user` and returns it; only its hash is kept. `scope`: read, write or publish
+    (domain/tokens.py); `projects`: the only projects it reaches (none: all of the user's); `expires_at`: when it
+    stops working (None: when revoked)."""
+    if scope not in Scope.__members__.values():
+        raise ActionError(f"`scope` is one of: {', '.join(Scope)}.", field="scope")
+    if expires_at is not None and expires_at <= clock.now():
+        raise ActionError("`expires_at` must be in the future.", field="expires_at")
+    if len(name) > 100:
+        raise ActionError("A token's name is at most 100 characters.", field="name")
     token = new_token()
     with transaction.atomic():
         row = ApiToken.objects.create(
-            user=user, name=name, token_hash=hash_token(token), prefix=token[:10], created_at=clock.now()
-        )
-        record_event(Tag.TOKEN_CREATED, actor=acting_user, target=row, data={"user": user.public_id})
+            user=user, name=name, token_hash=hash_token(token), prefix=token[:10], created_at=clock.now(),
+            scope=scope, expires_at=expires_at,
+        )  # fmt: skip
+        if projects:
+            row.projects.set(projects)
+        record_event(
+            Tag.TOKEN_CREATED, actor=acting_user, target=row,
+            data={"user": user.public_id, "scope": scope, "projects": sorted(p.slug for p in projects),
+                  "expires_at": expires_at.isoformat() if expires_at else None},
+        )  # fmt: skip
     return token
+
+
+def do_revoke_token(user: User, token_id: int, *, acting_user: User) -> ApiToken:
+    """The person revokes one of their tokens (at once, for good)."""
+    with transaction.atomic():
+        row = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+        if row is None:
+            raise ActionError("No such token of yours.", code="not_found", status=404)
+        if row.revoked_at is None:
+            row.revoked_at = clock.now()
+            row.save(update_fields=["revoked_at"])
+            record_event(Tag.TOKEN_REVOKED, actor=acting_user, target=row, data={"user": user.public_id})
+    return row
 
 
 def do_find_or_add_contact(email: str, *, acting_user: User | None) -> User:

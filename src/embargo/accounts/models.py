@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from embargo.ids import new_public_id
 
@@ -34,6 +35,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     pending_email = models.EmailField(blank=True)
     # Non-essential notifications (see notifications/emails.py); essential ones cannot be turned off.
     notify_optional = models.BooleanField(default=True)
+    # Reports of this account that a team marked as spam; at EMBARGO_SPAM_LIMIT it may send no more.
+    spam_reports = models.PositiveIntegerField(default=0)
+    # Part of every session's authentication hash: bumping it signs the person out everywhere.
+    session_version = models.PositiveIntegerField(default=1)
+    # Set when the person deleted their account: what identified them is gone, their reports stay.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -43,6 +50,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django checks this on every request of a session: it changes with the password and with
+        `session_version`, so either ends every session of the person."""
+        return salted_hmac(
+            "embargo.accounts.User.session",
+            f"{self.password}|{self.session_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def email_verified(self) -> bool:
@@ -63,6 +80,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the token may do (domain/tokens.py): "read" (GET only), "write" (all but publishing), "publish".
+    scope = models.CharField(max_length=10, default="publish")
+    # The projects it reaches (as their team, or as a reporter to them); none listed: every project.
+    projects = models.ManyToManyField("projects.Project", blank=True, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

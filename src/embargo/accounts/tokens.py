@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from embargo import clock
 
 if TYPE_CHECKING:
@@ -29,14 +31,20 @@ def user_for_token(token: str) -> User | None:
 
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
+    moment = clock.now()
     row = (
         ApiToken.objects.select_related("user")
         .filter(token_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
         .first()
     )
     if row is None:
         return None
-    moment = clock.now()
     if row.last_used_at is None or (moment - row.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=moment)
-    return row.user
+    user = row.user
+    # What the token may do travels with the user of the request (checked by api/auth.py and accounts/access.py).
+    user.token_scope = row.scope  # type: ignore[attr-defined]
+    projects = frozenset(row.projects.values_list("pk", flat=True))
+    user.token_projects = projects or None  # type: ignore[attr-defined]
+    return user

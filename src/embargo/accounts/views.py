@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 from django.utils.encoding import force_str
@@ -13,6 +14,7 @@ from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from embargo import ratelimit
 from embargo.accounts import actions
 from embargo.accounts.access import signed_in_user
 from embargo.accounts.forms import (
@@ -29,6 +31,7 @@ from embargo.errors import ActionError
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit.limit_page("signup")
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,19 +101,39 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"preferences": preferences, "email_form": email_form})
 
 
+_login_form = auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm)
+
+
+@ratelimit.limit_page("login", account=ratelimit.posted_email)
+def login(request: HttpRequest) -> HttpResponseBase:
+    """Django's log-in, with back-off: after failed log-ins for an address (or from a client), every attempt
+    waits, the right password included; a success clears it. Any address counts, account or not."""
+    if request.method != "POST":
+        return _login_form(request)
+    email = str(request.POST.get("username", ""))
+    try:
+        ratelimit.check_login(request, email)
+    except ratelimit.RateLimited as refusal:
+        return ratelimit.rate_limited_page(request, refusal)
+    response = _login_form(request)
+    if response.status_code == 302 and request.user.is_authenticated:
+        ratelimit.clear_login_failures(request, email)
+    else:
+        ratelimit.record_login_failure(request, email)
+    return response
+
+
 urlpatterns = [
     path("signup/", signup, name="signup"),
     path("verify/<uidb64>/<token>/", verify, name="verify-email"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm),
-        name="login",
-    ),
+    path("login/", login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/reset.html", form_class=ResetForm, success_url=reverse_lazy("reset-sent")
+        ratelimit.limit_page("password_reset", account=ratelimit.posted_email)(
+            auth_views.PasswordResetView.as_view(
+                template_name="accounts/reset.html", form_class=ResetForm, success_url=reverse_lazy("reset-sent")
+            )
         ),
         name="reset",
     ),

@@ -14,6 +14,7 @@ from embargo.accounts.access import NotFound, Permission, ReportAccess, access_r
 from embargo.advisories import actions, records
 from embargo.advisories.models import Advisory
 from embargo.advisories.schemas import AdvisoryIn, AdvisoryOut, CveIn, CveOut
+from embargo.audit.reads import Kind, record_read
 from embargo.domain import advisory as domain
 
 router = Router(tags=["advisories"])
@@ -62,7 +63,9 @@ def _advisory(access: ReportAccess) -> Advisory:
 )
 def get_advisory(request: HttpRequest, report_id: str) -> dict[str, Any]:
     access = _access(request, report_id, Permission.VIEW_REPORT)
-    return advisory_out(_advisory(access), access)
+    advisory = _advisory(access)
+    record_read(request, Kind.ADVISORY, report=access.report, user=access.user, object_id=advisory.readable_id)
+    return advisory_out(advisory, access)
 
 
 @router.put("/reports/{report_id}/advisory", response=AdvisoryOut, summary="Write the advisory (the team)")
@@ -100,7 +103,9 @@ def withdraw_advisory(request: HttpRequest, report_id: str, payload: WithdrawIn)
 
 def _export(request: HttpRequest, report_id: str, fmt: str) -> HttpResponse:
     access = _access(request, report_id, Permission.MANAGE_FIXES)
-    return HttpResponse(records.export(_advisory(access), fmt), content_type="application/json")
+    advisory = _advisory(access)
+    record_read(request, Kind.ADVISORY, report=access.report, user=access.user, object_id=advisory.readable_id)
+    return HttpResponse(records.export(advisory, fmt), content_type="application/json")
 
 
 @router.get("/reports/{report_id}/advisory/cve.json", response={200: None}, summary="CVE JSON 5 (the team)")

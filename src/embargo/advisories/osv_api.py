@@ -16,6 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from embargo import ratelimit
 from embargo.advisories import public
 from embargo.domain import osv_match
 
@@ -85,6 +86,7 @@ def parse_query(data: Any) -> tuple[osv_match.Package, str | None]:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@ratelimit.limit_json("osv")
 def query(request: HttpRequest) -> JsonResponse:
     """`{"vulns": [full OSV records]}`, or `{}` when none matches (as the OSV API answers)."""
     try:
@@ -97,6 +99,7 @@ def query(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@ratelimit.limit_json("osv")
 def querybatch(request: HttpRequest) -> JsonResponse:
     """`{"results": [{"vulns": [{"id", "modified"}]} | {}]}`, one result per query in order."""
     try:

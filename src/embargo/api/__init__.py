@@ -22,7 +22,9 @@ errors.install(api)
 
 
 def _mount() -> None:
+    from embargo.accounts.api import router as accounts_router
     from embargo.advisories.api import router as advisories_router
+    from embargo.audit.api import router as audit_router
     from embargo.fixes.api import router as fixes_router
     from embargo.languages.api import router as languages_router
     from embargo.projects.api import router as projects_router
@@ -35,6 +37,8 @@ def _mount() -> None:
     api.add_router("/", advisories_router)
     api.add_router("/", releases_router)
     api.add_router("/", languages_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/", audit_router)
 
 
 _mount()

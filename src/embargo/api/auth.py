@@ -7,7 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from embargo import ratelimit
 from embargo.accounts.tokens import user_for_token
+from embargo.api.errors import ApiError
+from embargo.domain import tokens
 
 
 class TokenAuth(HttpBearer):
@@ -15,5 +18,10 @@ class TokenAuth(HttpBearer):
         user = user_for_token(token)
         if user is None:
             return None
+        # Per token, counted once it is known to be valid (a wrong token is a 401 and counts nothing).
+        ratelimit.enforce(request, "token", token=token)
+        why = tokens.refusal(getattr(user, "token_scope", "publish"), request.method or "GET", request.path)
+        if why is not None:
+            raise ApiError(403, "token_scope", why)
         request.user = user
         return user

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from embargo import clock
+from embargo.audit.chain import append
 from embargo.audit.models import Event
 from embargo.audit.tags import Audience, Tag
+
+# How many times an event is re-chained when another transaction appended to the same chain first.
+CHAIN_ATTEMPTS = 5
 
 
 def fingerprint(secret_text: str) -> str:
@@ -32,7 +36,7 @@ def record_event(
     object_id = ""
     if target is not None:
         object_id = str(getattr(target, "public_id", None) or getattr(target, "slug", None) or target.pk)
-    return Event.objects.create(
+    event = Event(
         tag=tag,
         actor=actor,
         project=project,
@@ -43,3 +47,17 @@ def record_event(
         data=data or {},
         created_at=clock.now(),
     )
+    # The chain's head is read and the event appended in a savepoint: if a concurrent transaction appended to the
+    # same chain first (the unique (chain, seq) constraint refuses the fork), read the new head and try again.
+    # Most report actions hold the report's row lock, so this only happens for project and instance chains.
+    for attempt in range(CHAIN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                append(event)
+                event.save(force_insert=True)
+            return event
+        except IntegrityError:
+            event.pk = None
+            if attempt == CHAIN_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -11,9 +11,19 @@ class Tag(StrEnum):
     ACCOUNT_UPDATED = "user:updated"
     PASSWORD_RESET = "user:password_reset"  # noqa: S105 - an event tag, not a password
     TOKEN_CREATED = "token:created"  # noqa: S105 - an event tag, not a password
+    TOKEN_REVOKED = "token:revoked"  # noqa: S105 - an event tag, not a password
     PROJECT_CREATED = "project:created"
     MEMBER_ADDED = "project:member_added"
     MEMBER_ROLE_CHANGED = "project:member_role_changed"
+    MEMBER_REMOVED = "project:member_removed"
+    ACCOUNT_EXPORTED = "user:exported"
+    ACCOUNT_DELETED = "user:deleted"
+    SECOND_FACTOR_ENABLED = "user:second_factor_enabled"
+    SECOND_FACTOR_DISABLED = "user:second_factor_disabled"
+    RECOVERY_CODES_REGENERATED = "user:recovery_codes_regenerated"
+    RECOVERY_CODE_USED = "user:recovery_code_used"
+    KEYS_ROTATED = "vault:keys_rotated"
+    KEYS_RETIRED = "vault:keys_retired"
     REPORT_CREATED = "report:created"
     REPORT_TRANSITIONED = "report:transitioned"
     REPORT_ASSIGNED = "report:assigned"
@@ -63,6 +73,8 @@ class Tag(StrEnum):
     ADVISORY_PUBLISHED = "advisory:published"
     CVE_RECORD_PUBLISHED = "advisory:cve_record_published"
     REPORT_LANGUAGE_SET = "report:language_set"
+    REPORT_MARKED_SPAM = "report:marked_spam"
+    REPORT_HOLD_RELEASED = "report:hold_released"
     TRANSLATION_REQUESTED = "translation:requested"
     # Report text was sent to the instance's translation service (a disclosure to a third party).
     TRANSLATION_SENT = "translation:sent"

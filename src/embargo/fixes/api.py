@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from embargo.accounts.access import NotFound, Permission, ReportAccess, access_report_by_id
 from embargo.api.errors import invalid
 from embargo.api.pagination import Key, paginate
+from embargo.audit.reads import Kind, record_read
 from embargo.fixes import actions, queries
 from embargo.fixes.models import Fix, Patch, Reproduction
 from embargo.fixes.schemas import (
@@ -140,6 +141,7 @@ def download_patch(request: HttpRequest, report_id: str, fix_id: str, patch_id: 
     patch = queries.patches_of(_fix(access, fix_id)).filter(public_id=patch_id).first()
     if patch is None:
         raise NotFound
+    record_read(request, Kind.PATCH, report=access.report, user=access.user, object_id=patch_id)
     return download_response(actions.read_patch(patch), patch.filename, patch.sha256)
 
 

@@ -121,6 +121,42 @@ def do_add_member(project: Project, user: User, role: str, *, acting_user: User 
     return membership
 
 
+def do_remove_member(project: Project, user: User, *, reassign_to: User | None = None, acting_user: User | None) -> int:
+    """Takes `user` off the team. What they could do with it ends at once: their API tokens are revoked and
+    every session of theirs ends (tokens and sessions are per person, so this reaches their other projects
+    too: they sign in again there), and the project's reports assigned to them go to `reassign_to` (a member)
+    or to nobody. The last owner cannot be removed. Returns the number of reports reassigned."""
+    from embargo.accounts.models import ApiToken
+    from embargo.reports.models import Report
+
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+        if membership is None:
+            raise ProjectError(f"{user.email} is not on the team of {project.slug}.", code="not_found", status=404)
+        if (
+            membership.role == Role.OWNER
+            and not Membership.objects.filter(project=project, role=Role.OWNER).exclude(pk=membership.pk).exists()
+        ):
+            raise ProjectError("The last owner cannot leave the team: make someone else an owner first.", status=409)
+        if reassign_to is not None and (
+            reassign_to.pk == user.pk or not Membership.objects.filter(project=project, user=reassign_to).exists()
+        ):
+            raise ProjectError("Reports can only be reassigned to another member of the team.", field="reassign_to")
+        membership.delete()
+        moved = Report.objects.filter(project=project, assignee=user).update(assignee=reassign_to)
+        moment = clock.now()
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=moment)
+        type(user).objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+        record_event(
+            Tag.MEMBER_REMOVED, actor=acting_user, target=project, project=project,
+            data={
+                "user": user.public_id, "role": membership.role, "reassigned": moved,
+                "reassigned_to": reassign_to.public_id if reassign_to else None, "tokens_revoked": revoked,
+            },
+        )  # fmt: skip
+    return moved
+
+
 def known_timezones() -> set[str]:
     import zoneinfo
 
@@ -213,6 +249,11 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
             "This Embargo instance has no translation service: its operator sets EMBARGO_TRANSLATION_PROVIDER.",
             field="translation_enabled",
         )
+    if changes.get("public_issues_url"):
+        url = str(changes["public_issues_url"]).strip()
+        if not url.startswith("https://") or any(c.isspace() for c in url):
+            raise ProjectError("`public_issues_url`: an https:// address without spaces.", field="public_issues_url")
+        changes["public_issues_url"] = url
     if "team_languages" in changes:
         changes["team_languages"] = clean_languages(changes["team_languages"] or [])  # type: ignore[arg-type]
     with transaction.atomic():

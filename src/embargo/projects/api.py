@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from embargo import clock
 from embargo.accounts.access import Permission, access_project_by_slug
-from embargo.api.errors import invalid
+from embargo.api.errors import ApiError, invalid
 from embargo.api.pagination import Key, paginate
 from embargo.domain.policy import WEEKDAY_NAMES, Policy
 from embargo.projects import actions, keys, queries
@@ -147,6 +147,10 @@ class ProjectOut(Schema):
     team_languages: list[str] = Field(description="the languages the team reads (ISO 639-1); the first it writes in")
     translation_enabled: bool = Field(description="whether report text may go to the instance's translation service")
     translation_service: str | None = Field(description="the instance's translation service, if it has one")
+    public_issues_url: str
+    require_poc: bool
+    hold_new_accounts: bool
+    require_2fa_collaborators: bool
     signing_key: SigningKeyOut | None = Field(description="the active OpenPGP key (read-only; see /signing-key)")
     retired_keys: list[RetiredKeyOut] = Field(description="earlier keys, still published in pgp-key.asc")
 
@@ -177,6 +181,16 @@ class ProjectPatch(Schema):
         default=None,
         description="send the text of reports in other languages to the instance's translation service (owners)",
     )
+    public_issues_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description='the public issue tracker ("not a vulnerability" sends reporters there); "" none'
+    )
+    require_poc: StrictBool | None = Field(default=None, description="every report must carry a proof of concept")
+    hold_new_accounts: StrictBool | None = Field(
+        default=None, description="reports from new accounts wait for an owner's review before the inbox"
+    )
+    require_2fa_collaborators: StrictBool | None = Field(
+        default=None, description="collaborators too must use a second factor (team members always must)"
+    )
     mastodon_instance_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None,
         description='the instance of the project\'s account, e.g. "https://mastodon.example"; "" removes it',
@@ -202,6 +216,10 @@ def project_out(project: Any) -> dict[str, Any]:
         "announce_lists": project.announce_lists or [],
         **mastodon_out(project),
         **translation_out(project),
+        "public_issues_url": project.public_issues_url,
+        "require_poc": project.require_poc,
+        "hold_new_accounts": project.hold_new_accounts,
+        "require_2fa_collaborators": project.require_2fa_collaborators,
         **keys_out(project),
     }
 
@@ -249,6 +267,28 @@ def mastodon_out(project: Any) -> dict[str, Any]:
         "mastodon_instance_url": account.instance_url if account else None,
         "mastodon_access_token_set": account is not None,
     }
+
+
+@router.delete(
+    "/projects/{slug}/members/{member_id}",
+    response={204: None},
+    summary="Take someone off the team: tokens revoked, signed out everywhere, reports reassigned (owners)",
+)
+def remove_member(request: HttpRequest, slug: str, member_id: str, reassign_to: str | None = None) -> Status:
+    from embargo.accounts.models import User
+
+    user = request.auth  # type: ignore[attr-defined]
+    project, _ = access_project_by_slug(user, slug, Permission.MANAGE_PROJECT)
+    member = User.objects.filter(public_id=member_id, memberships__project=project).first()
+    if member is None:
+        raise ApiError(404, "not_found", "No such member of this project's team.")
+    heir = None
+    if reassign_to:
+        heir = User.objects.filter(email=reassign_to.strip().lower(), memberships__project=project).first()
+        if heir is None:
+            raise invalid("reassign_to", "`reassign_to`: the e-mail address of another member of the team.")
+    actions.do_remove_member(project, member, reassign_to=heir, acting_user=user)
+    return Status(204, None)
 
 
 @router.get("/projects/{slug}", response=ProjectOut, summary="The project's settings (owners)")

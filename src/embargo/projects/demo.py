@@ -87,6 +87,7 @@ def load_demo() -> dict[str, Any]:
         result.update(owner=email, password=password, token=token)
         lines += [
             f"Owner account: {email}  password: {password}",
+            "(Team members set up a second factor on first log-in: any authenticator app will do.)",
             f"API token:     {token}",
             f"Try:  curl -H 'Authorization: Bearer {token}' "
             f"{settings.EMBARGO_BASE_URL}/api/v1/projects/requests/reports",

@@ -56,6 +56,20 @@ class ListsForm(forms.Form):
     )  # fmt: skip
 
 
+class IntakeForm(forms.Form):
+    public_issues_url = forms.CharField(
+        label="Public issue tracker", max_length=500, required=False,
+        help_text="e.g. https://github.com/psf/requests/issues — where “not a vulnerability” sends reporters.",
+    )  # fmt: skip
+    require_poc = forms.BooleanField(label="Every report must carry a proof of concept", required=False)
+    hold_new_accounts = forms.BooleanField(
+        label="Reports from new accounts wait for an owner's review before they reach the inbox", required=False
+    )
+    require_2fa_collaborators = forms.BooleanField(
+        label="Collaborators too must use a second factor (team members always must)", required=False
+    )
+
+
 class LanguagesForm(forms.Form):
     team_languages = forms.CharField(
         label="Languages the team reads", max_length=100,

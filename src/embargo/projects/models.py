@@ -35,6 +35,14 @@ class Project(models.Model):
     # The languages the team reads (ISO 639-1, the first is the one it writes in): reports in others are
     # translated for it when an owner has turned translation on (the text then goes to the instance's service).
     team_languages = models.JSONField(default=list, blank=True)
+    # Where questions that are not vulnerabilities belong (the "not a vulnerability" close points there).
+    public_issues_url = models.CharField(max_length=500, blank=True)
+    # Reports must carry a proof of concept (the reproduction field).
+    require_poc = models.BooleanField(default=False)
+    # Collaborators too must use a second factor (team members always must).
+    require_2fa_collaborators = models.BooleanField(default=False)
+    # Reports from new accounts wait for an owner's review before they reach the inbox.
+    hold_new_accounts = models.BooleanField(default=False)
     translation_enabled = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 

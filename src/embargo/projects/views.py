@@ -14,11 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from embargo import clock
+from embargo import clock, ratelimit
+from embargo.accounts import reauth
 from embargo.accounts.access import NotFound, Permission, access_project_by_slug, signed_in_user
 from embargo.accounts.actions import do_find_or_add_contact
-from embargo.api.errors import ApiError
-from embargo.api.pagination import paginate
 from embargo.domain.policy import Policy
 from embargo.domain.workflow import State
 from embargo.errors import ActionError
@@ -28,6 +27,7 @@ from embargo.projects import keys, queries
 from embargo.projects.actions import do_change_policy
 from embargo.projects.forms import (
     DecisionForm,
+    IntakeForm,
     JoinForm,
     LanguagesForm,
     ListsForm,
@@ -43,12 +43,14 @@ from embargo.reports.api import INBOX_ORDER
 from embargo.reports.forms import ReportForm
 from embargo.vault.openpgp import fingerprint_display
 from embargo.web import charts
+from embargo.web.paging import page_of
 
 # A packager's key this close to its expiry is flagged on the list.
 KEY_EXPIRY_WARNING = dt.timedelta(days=30)
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit.limit_page("report", account=ratelimit.signed_in_or_posted)
 def project_page(request: HttpRequest, slug: str) -> HttpResponse:
     project = get_object_or_404(Project.objects.select_related("policy"), slug=slug)
     anonymous = not request.user.is_authenticated
@@ -88,6 +90,7 @@ def _form_error(form: Any, error: ActionError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit.limit_page("packager_join")
 def packager_join(request: HttpRequest, slug: str) -> HttpResponse:
     """Anyone (no account needed) asks to join the project's packager list; the owners decide."""
     project = get_object_or_404(Project, slug=slug)
@@ -121,15 +124,11 @@ def inbox(request: HttpRequest, slug: str) -> HttpResponse:
         state=State(state) if state in {s.value for s in State} else None,
         assignee=assignee,
         overdue_at=clock.now() if overdue else None,
+        held=request.GET.get("held") == "1",
     )
     if assignee_id and assignee is None:
         reports = reports.none()
-    try:
-        page = paginate(reports, INBOX_ORDER, limit=50, cursor=request.GET.get("cursor"), serialize=lambda r: r)
-    except ApiError:
-        raise Http404 from None
-    query = request.GET.copy()
-    query.pop("cursor", None)
+    page = page_of(request, reports, INBOX_ORDER, limit=50)
     return render(
         request,
         "projects/inbox.html",
@@ -137,7 +136,7 @@ def inbox(request: HttpRequest, slug: str) -> HttpResponse:
             "project": project,
             "reports": page["items"],
             "next_cursor": page["next_cursor"],
-            "query": query.urlencode(),
+            "query": page["query"],
             "members": members,
             "states": list(State),
             "selected": {"state": state or "", "assignee": assignee_id or "", "overdue": overdue},
@@ -161,6 +160,8 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     form it comes from in `action` (the policy's form names none)."""
     project = _project_for(request, slug, Permission.MANAGE_PROJECT)
     user = signed_in_user(request)
+    if request.method == "POST":
+        reauth.require(request)  # policy, keys, lists, accounts: a recent log-in
     action = request.POST.get("action", "policy") if request.method == "POST" else ""
     current = project.policy.as_domain()
     initial = {**dataclasses.asdict(current), "release_weekdays": [str(d) for d in current.release_weekdays]}
@@ -176,6 +177,11 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "translation_enabled": project.translation_enabled,
     }
     languages_form = LanguagesForm(request.POST if action == "languages" else None, initial=languages_initial)
+    intake_initial = {
+        name: getattr(project, name)
+        for name in ("public_issues_url", "require_poc", "hold_new_accounts", "require_2fa_collaborators")
+    }
+    intake_form = IntakeForm(request.POST if action == "intake" else None, initial=intake_initial)
     if action == "policy" and form.is_valid():
         data = dict(form.cleaned_data)
         data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
@@ -217,6 +223,14 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "The Mastodon account is saved.")
             return redirect("project-settings", project.slug)
+    elif action == "intake" and intake_form.is_valid():
+        try:
+            project_actions.do_change_project(project, dict(intake_form.cleaned_data), acting_user=user)
+        except ActionError as e:
+            _form_error(intake_form, e)
+        else:
+            messages.success(request, "The intake settings are saved.")
+            return redirect("project-settings", project.slug)
     elif action == "languages" and languages_form.is_valid():
         try:
             project_actions.do_change_project(project, dict(languages_form.cleaned_data), acting_user=user)
@@ -225,7 +239,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "The team's languages are saved.")
             return redirect("project-settings", project.slug)
-    elif action not in ("", "policy", "generate_key", "upload_key", "lists", "mastodon", "languages"):
+    elif action not in ("", "policy", "generate_key", "upload_key", "lists", "mastodon", "languages", "intake"):
         raise Http404
     published: list[dict[str, Any]] = [
         {"key": k, "fingerprint": fingerprint_display(k.fingerprint)} for k in keys.published_keys(project)
@@ -238,6 +252,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "mastodon_form": mastodon_form,
         "mastodon_account": mastodon_account,
         "languages_form": languages_form,
+        "intake_form": intake_form,
         "translation_service": providers.describe(),
         "active_key": next((row for row in published if row["key"].retired_at is None), None),
         "retired_keys": [row for row in published if row["key"].retired_at is not None],
@@ -252,6 +267,8 @@ def project_packagers(request: HttpRequest, slug: str) -> HttpResponse:
     """The owners' page: the packager list (add, remove) and the requests to join it (approve, decline)."""
     project = _project_for(request, slug, Permission.MANAGE_PROJECT)
     user = signed_in_user(request)
+    if request.method == "POST":
+        reauth.require(request)  # the packager list: a recent log-in
     action = request.POST.get("action", "") if request.method == "POST" else ""
     form = PackagerForm(request.POST if action == "add" else None)
     decision = DecisionForm(request.POST if action == "decide" else None)

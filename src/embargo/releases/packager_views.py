@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from embargo.accounts.access import NotFound
+from embargo.audit.reads import Kind, record_packager_reads
 from embargo.fixes.actions import read_patch
 from embargo.releases import actions, notices, packagers
 from embargo.releases.models import PackagerNotice
@@ -52,6 +53,7 @@ def _notice(packager_id: str, release_id: str, token: str) -> PackagerNotice:
 def embargoed(request: HttpRequest, packager_id: str, release_id: str, token: str) -> HttpResponse:
     notice = _notice(packager_id, release_id, token)
     issues = packagers.issues_for_packager(notice)
+    record_packager_reads(notice, Kind.ADVISORY, [(i.report, i.name) for i in issues])
     rows = [
         {
             "issue": issue,
@@ -77,6 +79,7 @@ def download_patch(request: HttpRequest, packager_id: str, release_id: str, toke
         patch = packagers.patch_for_packager(notice, patch_id)
     except NotFound:
         raise Http404 from None
+    record_packager_reads(notice, Kind.PATCH, [(patch.fix.report, patch_id)])
     return download_response(read_patch(patch), f"{patch.branch}-{patch.filename}".replace("/", "_"), patch.sha256)
 
 
@@ -93,6 +96,7 @@ def download_advisory(
                 if fmt == "osv.json"
                 else notices.advisory_text(issue.advisory)
             ).encode()
+            record_packager_reads(notice, Kind.ADVISORY, [(issue.report, name)])
             return download_response(content, f"{name}.{fmt}", notices.hashlib.sha256(content).hexdigest())
     raise Http404
 

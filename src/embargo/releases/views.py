@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from embargo import clock
+from embargo.accounts import reauth
 from embargo.accounts.access import Forbidden, NotFound, Permission, access_project_by_slug, signed_in_user
 from embargo.accounts.models import User
 from embargo.domain import publication
@@ -179,6 +180,7 @@ def _approve(request: HttpRequest, release: SecurityRelease, user: User) -> str:
 
 
 def _publish(request: HttpRequest, release: SecurityRelease, user: User) -> str:
+    reauth.require(request)  # making it public: a recent log-in
     overrides = {
         check_id: request.POST[f"override_{check_id}"]
         for check_id in publication.CHECK_IDS

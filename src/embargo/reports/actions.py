@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import EllipsisType
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -79,6 +80,19 @@ def _locked(report: Report) -> Report:
 
 def do_submit_report(project: Project, submission: Submission, *, acting_user: User, by_link: bool = False) -> Report:
     """A new private report. `by_link`: sent without signing in, so the reporter follows it by private link."""
+    if acting_user.spam_reports >= settings.EMBARGO_SPAM_LIMIT:
+        raise ReportError(
+            "This account may not send reports: too many of its reports were marked as spam. If that is a mistake, "
+            "write to the operators of this Embargo instance.",
+            code="account_restricted",
+            status=403,
+        )
+    if project.require_poc and not submission.reproduction.strip():
+        raise ReportError(
+            f"{project.name} asks for a proof of concept with every report: give the shortest code or the steps "
+            "that show the problem in `reproduction`.",
+            field="reproduction",
+        )
     moment = clock.now()
     due = domain_policy.due_times(moment, project.policy.as_domain())
     with transaction.atomic():
@@ -98,6 +112,8 @@ def do_submit_report(project: Project, submission: Submission, *, acting_user: U
             setattr(report, name, getattr(submission, name))
         report.reporter_deadline = _deadline(submission.reporter_deadline)
         report.poc_marker = submission.poc_marker.strip()
+        if project.hold_new_accounts and is_new_account(acting_user, moment):
+            report.held_at = moment
         _refresh_due(report)
         report.save()
         record_event(
@@ -203,8 +219,11 @@ def do_transition(
     comment: str = "",
     duplicate_of: str | None = None,
     acting_user: User,
+    reason: str = "",
+    tell_reporter: bool = True,
 ) -> Report:
-    """A triage transition asked for by a person (DESIGN.md's workflow decides whether it may happen)."""
+    """A triage transition asked for by a person (DESIGN.md's workflow decides whether it may happen).
+    `reason` is kept in the audit event; `tell_reporter=False` sends no e-mail about it (spam)."""
     access.require(Permission.REQUEST_TRANSITION)
     try:
         target = State(to)
@@ -242,14 +261,87 @@ def do_transition(
         if comment.strip():
             _post(report, acting_user, comment, internal=False, transition_to=target)
         source = State(report.state)
-        _move(report, target, acting_user)
+        _move(report, target, acting_user, reason=reason)
         if source in (State.FIX_READY, State.SCHEDULED) and target not in (State.FIX_READY, State.SCHEDULED):
             # A report belongs to a security release only while its fix stands.
             from embargo.releases.actions import take_out_of_release
 
             take_out_of_release(report, acting_user=acting_user, reason=f"moved_to_{target}")
         _save(report, *fields)
-        notify.report_transitioned(report, actor=acting_user)
+        if tell_reporter:
+            notify.report_transitioned(report, actor=acting_user)
+    return report
+
+
+def is_new_account(user: User, moment: dt.datetime) -> bool:
+    """Younger than EMBARGO_NEW_ACCOUNT_DAYS, and none of its reports answered by a team yet."""
+    if user.date_joined < moment - dt.timedelta(days=settings.EMBARGO_NEW_ACCOUNT_DAYS):
+        return False
+    return not Report.objects.filter(reporter=user, first_response_at__isnull=False).exists()
+
+
+def do_release_hold(access: ReportAccess, *, acting_user: User) -> Report:
+    """A team member lets a held report into the inbox (the owners were told of it when it came); the rest of the
+    team hears of it then, as of a new report."""
+    access.require(Permission.MODERATE)
+    report = access.report
+    with transaction.atomic():
+        _locked(report)
+        held = Report.objects.filter(pk=report.pk).values_list("held_at", flat=True).get()
+        if held is None:
+            raise ReportError("The report is not held.", code="conflict", status=409)
+        report.held_at = None
+        Report.objects.filter(pk=report.pk).update(held_at=None)
+        _report_event(
+            Tag.REPORT_HOLD_RELEASED, report, actor=acting_user, target=report, audience=Audience.TEAM, data={}
+        )
+        notify.report_let_in(report, actor=acting_user)
+    return report
+
+
+def not_a_vulnerability_text(project: Project, note: str = "") -> str:
+    """The message a reporter gets when the team closes their report as not a vulnerability."""
+    where = project.public_issues_url or (
+        project.repository_url if project.repository_url.startswith("https://") else ""
+    )
+    place = f"in the project's public issue tracker: {where}" if where else "in the project's public issue tracker"
+    text = (
+        f"Thank you for writing to the security team of {project.name}. We looked at this and it is not a "
+        "security vulnerability, so it does not need to stay private: please file it as a public issue "
+        f"{place}, where the maintainers and other users can discuss it."
+    )
+    return f"{text}\n\n{note.strip()}" if note.strip() else text
+
+
+def do_close_not_a_vulnerability(access: ReportAccess, *, note: str = "", acting_user: User) -> Report:
+    """One click: the report is rejected, and the reporter is told where to go instead."""
+    access.require(Permission.MODERATE)
+    if len(note) > 10_000:
+        raise ReportError("The note is at most 10,000 characters.", field="note")
+    return do_transition(
+        access,
+        State.REJECTED,
+        comment=not_a_vulnerability_text(access.report.project, note),
+        acting_user=acting_user,
+        reason="not_a_vulnerability",
+    )
+
+
+def do_mark_spam(access: ReportAccess, *, acting_user: User) -> Report:
+    """The report is closed without a word to its sender, leaves the inbox, and counts against the sender: at
+    EMBARGO_SPAM_LIMIT spam reports an account may send no more."""
+    access.require(Permission.MODERATE)
+    report = access.report
+    with transaction.atomic():
+        if report.spam_at is not None:
+            raise ReportError("The report is already marked as spam.", code="conflict", status=409)
+        if workflow.is_open(State(report.state)):
+            do_transition(access, State.REJECTED, acting_user=acting_user, reason="spam", tell_reporter=False)
+        report.spam_at = clock.now()
+        Report.objects.filter(pk=report.pk).update(spam_at=report.spam_at)
+        if report.reporter_id is not None:
+            User.objects.filter(pk=report.reporter_id).update(spam_reports=F("spam_reports") + 1)
+        _report_event(Tag.REPORT_MARKED_SPAM, report, actor=acting_user, target=report, audience=Audience.TEAM, data={})
     return report
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import ConfigDict, Field, StringConstraints
 
-from embargo import clock
+from embargo import clock, ratelimit
 from embargo.accounts.access import (
     NotFound,
     Permission,
@@ -23,6 +24,7 @@ from embargo.accounts.models import User
 from embargo.api.errors import ApiError, invalid
 from embargo.api.pagination import Key, paginate
 from embargo.audit.models import Event
+from embargo.audit.reads import Kind, record_read
 from embargo.domain import workflow
 from embargo.domain.workflow import State
 from embargo.languages import queries as language_queries
@@ -63,6 +65,8 @@ class InboxFilters(Page):
     state: str | None = None
     assignee: str | None = None
     overdue: bool | None = None
+    spam: bool = Field(default=False, description="list the reports marked as spam (left out otherwise)")
+    held: bool = Field(default=False, description="list the reports held for review (left out otherwise)")
 
 
 # --- serialisation -------------------------------------------------------------------------------
@@ -147,6 +151,7 @@ def detail(access: ReportAccess) -> dict[str, Any]:
 @router.post("/projects/{slug}/reports", response={201: ReportOut}, summary="Send a private report")
 def submit_report(request: HttpRequest, slug: str, payload: ReportIn) -> Status:
     user = request.auth  # type: ignore[attr-defined]
+    ratelimit.enforce(request, "report", account=str(user.pk))
     project, _ = access_project_by_slug(user, slug, Permission.SUBMIT_REPORT)
     report = actions.do_submit_report(project, actions.Submission(**payload.dict()), acting_user=user)
     return Status(201, detail(ReportAccess(report, user, report_actors(user, report))))
@@ -168,7 +173,12 @@ def project_reports(request: HttpRequest, slug: str, filters: Query[InboxFilters
         if assignee is None:
             return {"items": [], "next_cursor": None}
     reports = queries.project_inbox(
-        project, state=state, assignee=assignee, overdue_at=clock.now() if filters.overdue else None
+        project,
+        state=state,
+        assignee=assignee,
+        overdue_at=clock.now() if filters.overdue else None,
+        spam=filters.spam,
+        held=filters.held,
     )
     return paginate(
         reports, INBOX_ORDER, limit=filters.limit, cursor=filters.cursor,
@@ -194,7 +204,9 @@ def _access(request: HttpRequest, report_id: str, permission: Permission) -> Rep
 
 @router.get("/reports/{report_id}", response=ReportOut, summary="A report")
 def get_report(request: HttpRequest, report_id: str) -> dict[str, Any]:
-    return detail(_access(request, report_id, Permission.VIEW_REPORT))
+    access = _access(request, report_id, Permission.VIEW_REPORT)
+    record_read(request, Kind.REPORT, report=access.report, user=access.user)
+    return detail(access)
 
 
 @router.patch("/reports/{report_id}", response=ReportOut, summary="Change the credit (reporter) or assignee (team)")
@@ -239,6 +251,50 @@ def transition(request: HttpRequest, report_id: str, payload: TransitionIn) -> d
     return detail(access)
 
 
+class NotVulnerabilityIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, StringConstraints(max_length=10_000)] = Field(
+        default="", description="added to the standard message that tells the reporter where to file it instead"
+    )
+
+
+@router.post(
+    "/reports/{report_id}/not-a-vulnerability",
+    response=ReportOut,
+    summary="Close as not a vulnerability: rejected, and the reporter is told to file a public issue (team)",
+)
+def not_a_vulnerability(request: HttpRequest, report_id: str, payload: NotVulnerabilityIn) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.MODERATE)
+    actions.do_close_not_a_vulnerability(access, note=payload.note, acting_user=user)
+    return detail(access)
+
+
+@router.post(
+    "/reports/{report_id}/spam",
+    response=ReportOut,
+    summary="Mark as spam: closed without a word to the sender, out of the inbox, counted against the sender (team)",
+)
+def mark_spam(request: HttpRequest, report_id: str) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.MODERATE)
+    actions.do_mark_spam(access, acting_user=user)
+    return detail(access)
+
+
+@router.post(
+    "/reports/{report_id}/release-hold",
+    response=ReportOut,
+    summary="Let a report held for review into the inbox (team)",
+)
+def release_hold(request: HttpRequest, report_id: str) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.MODERATE)
+    actions.do_release_hold(access, acting_user=user)
+    return detail(access)
+
+
 def _message_out(message: Message, report: Report, team: set[int], guests: set[int], team_view: bool) -> dict:
     role = queries.role_of(message.author_id, report, team, guests)
     return {
@@ -267,6 +323,7 @@ def list_messages(request: HttpRequest, report_id: str, page: Query[Page]) -> di
 @router.post("/reports/{report_id}/messages", response={201: MessageOut}, summary="Write in the thread")
 def post_message(request: HttpRequest, report_id: str, payload: MessageIn) -> Status:
     user = request.auth  # type: ignore[attr-defined]
+    ratelimit.enforce(request, "message", account=str(user.pk))
     access = _access(request, report_id, Permission.POST_MESSAGE)
     message = actions.do_post_message(
         access, payload.body, internal=payload.internal, translate=payload.translate, acting_user=user
@@ -331,6 +388,7 @@ def download_attachment(request: HttpRequest, report_id: str, attachment_id: str
     attachment = queries.attachment(access, attachment_id)
     if attachment is None:
         raise NotFound
+    record_read(request, Kind.ATTACHMENT, report=access.report, user=access.user, object_id=attachment_id)
     return attachment_response(attachment)
 
 

@@ -51,6 +51,10 @@ class Report(SealedRecord):
     language_source = models.CharField(max_length=10, blank=True)
     # The language the reporter wants answers in; empty means the report's language.
     preferred_language = models.CharField(max_length=8, blank=True)
+    # Marked as spam by the team: closed, out of the inbox, and counted against its sender.
+    spam_at = models.DateTimeField(null=True)
+    # Sent from a new account to a project that holds those for review: out of the inbox until the team lets it in.
+    held_at = models.DateTimeField(null=True)
 
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

@@ -67,6 +67,34 @@ def _others(people: Iterable[User | None], actor: User | None) -> list[User]:
 # (notifications.delivery.render); the team's and collaborators' e-mails stay in the site's language.
 
 
+def _owner_ids(report: Report) -> set[int]:
+    from embargo.projects.models import Role
+
+    return set(
+        Membership.objects.filter(project_id=report.project_id, role=Role.OWNER).values_list("user_id", flat=True)
+    )
+
+
+def _tell_team_of_new(report: Report, people: Iterable[User], actor: User | None) -> None:
+    for member in _others(people, actor):
+        queue_email(
+            "report_received_team",
+            to=member,
+            report=report,
+            context={
+                **_base(report),
+                "response_target_at": f"{report.response_target_at:%Y-%m-%d %H:%M} UTC",
+                "response_due_at": f"{report.response_due_at:%Y-%m-%d %H:%M} UTC",
+            },
+        )
+
+
+def report_let_in(report: Report, *, actor: User) -> None:
+    """A held report reaches the inbox: the maintainers hear of it now (the owners did when it came)."""
+    owners = _owner_ids(report)
+    _tell_team_of_new(report, [p for p in team_members(report) if p.pk not in owners], actor)
+
+
 def report_submitted(report: Report, *, actor: User, by_link: bool) -> None:
     link, private = _reporter_link(report)
     if by_link:
@@ -85,17 +113,12 @@ def report_submitted(report: Report, *, actor: User, by_link: bool) -> None:
             "response_limit_hours": policy.response_limit_hours,
         },
     )
-    for member in _others(team_members(report), actor):
-        queue_email(
-            "report_received_team",
-            to=member,
-            report=report,
-            context={
-                **_base(report),
-                "response_target_at": f"{report.response_target_at:%Y-%m-%d %H:%M} UTC",
-                "response_due_at": f"{report.response_due_at:%Y-%m-%d %H:%M} UTC",
-            },
-        )
+    people = team_members(report)
+    if report.held_at is not None:
+        # Held for review (a new account's report): the owners look first; the maintainers hear of it once let in.
+        owners = _owner_ids(report)
+        people = [p for p in people if p.pk in owners]
+    _tell_team_of_new(report, people, actor)
 
 
 def report_transitioned(report: Report, *, actor: User) -> None:

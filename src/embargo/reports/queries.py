@@ -23,10 +23,14 @@ def project_inbox(
     state: State | None = None,
     assignee: User | None = None,
     overdue_at: dt.datetime | None = None,
+    spam: bool = False,
+    held: bool = False,
 ) -> QuerySet[Report]:
     """The team's list of a project's reports. The caller has checked LIST_PROJECT_REPORTS.
-    `overdue_at`: only reports whose nearest running clock was due before that moment."""
-    reports = Report.objects.filter(project=project).select_related(*REPORT_RELATED)
+    `overdue_at`: only reports whose nearest running clock was due before that moment. Reports marked as spam,
+    and reports held for review, are left out, or (`spam`, `held`) listed alone."""
+    reports = Report.objects.filter(project=project, spam_at__isnull=not spam, held_at__isnull=not held)
+    reports = reports.select_related(*REPORT_RELATED)
     if overdue_at is not None:
         reports = reports.filter(next_due_at__lt=overdue_at)
     if state is not None:

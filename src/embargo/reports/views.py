@@ -16,8 +16,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from embargo import ratelimit
 from embargo.accounts.access import Forbidden, NotFound, Permission, ReportAccess, access_report_by_id, signed_in_user
 from embargo.accounts.actions import do_find_or_add_contact
+from embargo.audit.reads import Kind, Via, record_read
 from embargo.domain import workflow
 from embargo.domain.workflow import Actor, State, TransitionRefused
 from embargo.errors import ActionError
@@ -70,6 +72,7 @@ Handler = Callable[[HttpRequest, ReportAccess], str]
 
 
 def _post_message(request: HttpRequest, access: ReportAccess) -> str:
+    ratelimit.enforce(request, "message", account=str(access.user.pk))
     form = MessageForm(request.POST)
     if not form.is_valid():
         raise ActionError(" ".join(str(e) for errors in form.errors.values() for e in errors), field="body")
@@ -273,7 +276,25 @@ def _correct_translation(request: HttpRequest, access: ReportAccess) -> str:
     return "The translation is saved."
 
 
+def _not_a_vulnerability(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_close_not_a_vulnerability(access, note=request.POST.get("note", ""), acting_user=access.user)
+    return "The report is closed as not a vulnerability; the reporter is told where to file it in public."
+
+
+def _release_hold(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_release_hold(access, acting_user=access.user)
+    return "The report is in the inbox; the team is told."
+
+
+def _spam(request: HttpRequest, access: ReportAccess) -> str:
+    actions.do_mark_spam(access, acting_user=access.user)
+    return "The report is marked as spam: it is closed and out of the inbox."
+
+
 HANDLERS: dict[str, Handler] = {
+    "not_a_vulnerability": _not_a_vulnerability,
+    "spam": _spam,
+    "release_hold": _release_hold,
     "language": _set_language,
     "translate": _translate,
     "correct_translation": _correct_translation,
@@ -308,11 +329,16 @@ def report_page(request: HttpRequest, report_id: str, token: str | None = None) 
             raise Http404
         try:
             done = handler(request, access)
+        except ratelimit.RateLimited as refusal:
+            return ratelimit.rate_limited_page(request, refusal)
         except (ActionError, TransitionRefused, Forbidden) as e:
             error = {"action": request.POST.get("action", ""), "message": getattr(e, "message", str(e))}
         else:
             messages.success(request, done)
             return redirect(base)
+    else:
+        via = Via.PRIVATE_LINK if token else None
+        record_read(request, Kind.REPORT, report=access.report, user=access.user, via=via)
     return render(request, "reports/report.html", _page_context(access, base, error, request.POST if error else None))
 
 
@@ -363,6 +389,8 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         "policy": report.project.policy,
         "release": _release_view(access),
         **_language_view(access),
+        "can_moderate": access.can(Permission.MODERATE),
+        "report_is_open": workflow.is_open(State(report.state)) and report.spam_at is None,
     }
 
 
@@ -424,6 +452,8 @@ def download(request: HttpRequest, report_id: str, attachment_id: str, token: st
     attachment = queries.attachment(access, attachment_id)
     if attachment is None:
         raise Http404
+    record_read(request, Kind.ATTACHMENT, report=access.report, user=access.user, object_id=attachment_id,
+                via=Via.PRIVATE_LINK if token else None)  # fmt: skip
     return attachment_response(attachment)
 
 
