@@ -152,6 +152,14 @@ def _project_for(request: HttpRequest, slug: str, permission: Permission) -> Pro
     return project
 
 
+# Settings-page forms saved by do_change_project, and what the owner is told then.
+SETTINGS_FORMS = {
+    "lists": "The announcement lists are saved.",
+    "languages": "The team's languages are saved.",
+    "intake": "The intake settings are saved.",
+}
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -182,6 +190,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         for name in ("public_issues_url", "require_poc", "hold_new_accounts", "require_2fa_collaborators")
     }
     intake_form = IntakeForm(request.POST if action == "intake" else None, initial=intake_initial)
+    settings_forms = {"lists": lists_form, "languages": languages_form, "intake": intake_form}
     if action == "policy" and form.is_valid():
         data = dict(form.cleaned_data)
         data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
@@ -206,13 +215,14 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"The project's key is now {fingerprint_display(key.fingerprint)}.")
             return redirect("project-settings", project.slug)
-    elif action == "lists" and lists_form.is_valid():
+    elif action in SETTINGS_FORMS and settings_forms[action].is_valid():
+        # The forms whose fields are the project's own settings: one action saves them.
         try:
-            project_actions.do_change_project(project, dict(lists_form.cleaned_data), acting_user=user)
+            project_actions.do_change_project(project, dict(settings_forms[action].cleaned_data), acting_user=user)
         except ActionError as e:
-            _form_error(lists_form, e)
+            _form_error(settings_forms[action], e)
         else:
-            messages.success(request, "The announcement lists are saved.")
+            messages.success(request, SETTINGS_FORMS[action])
             return redirect("project-settings", project.slug)
     elif action == "mastodon" and mastodon_form.is_valid():
         changes = {k: v for k, v in mastodon_form.cleaned_data.items() if v or k == "mastodon_instance_url"}
@@ -223,23 +233,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "The Mastodon account is saved.")
             return redirect("project-settings", project.slug)
-    elif action == "intake" and intake_form.is_valid():
-        try:
-            project_actions.do_change_project(project, dict(intake_form.cleaned_data), acting_user=user)
-        except ActionError as e:
-            _form_error(intake_form, e)
-        else:
-            messages.success(request, "The intake settings are saved.")
-            return redirect("project-settings", project.slug)
-    elif action == "languages" and languages_form.is_valid():
-        try:
-            project_actions.do_change_project(project, dict(languages_form.cleaned_data), acting_user=user)
-        except ActionError as e:
-            _form_error(languages_form, e)
-        else:
-            messages.success(request, "The team's languages are saved.")
-            return redirect("project-settings", project.slug)
-    elif action not in ("", "policy", "generate_key", "upload_key", "lists", "mastodon", "languages", "intake"):
+    elif action not in ("", "policy", "generate_key", "upload_key", "mastodon", *SETTINGS_FORMS):
         raise Http404
     published: list[dict[str, Any]] = [
         {"key": k, "fingerprint": fingerprint_display(k.fingerprint)} for k in keys.published_keys(project)
