@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-sqlite test-postgres lint migrations-check lock clean messages
+.PHONY: serve test test-sqlite test-postgres lint migrations-check lock clean messages bench
 
 $(STAMP): pyproject.toml requirements.lock
 	@set -e; \
@@ -56,6 +56,14 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
+
+# The benchmarks (docs/performance.md): one table on standard output and in bench/RESULTS.md. `make bench` on the
+# embedded SQLite database, `make bench DB=postgres` on a throwaway PostgreSQL cluster that the run starts and
+# removes (or EMBARGO_BENCH_POSTGRES_URL's server). BENCH_ARGS passes more, e.g. BENCH_ARGS="--only intake mail".
+DB ?= sqlite
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --db $(DB) $(BENCH_ARGS)
 
 migrations-check: $(STAMP)
 	$(BIN)/embargo django makemigrations --check --dry-run

@@ -17,7 +17,12 @@ The tar stream holds, in this order:
     keys/kek                    the key ring (every KEK a data key of the copy uses), wherever it is kept
     data/…                      every other file of the data dir: the sealed files (files/…, ciphertext as
                                 stored), Django's signing key (keys/django-secret: sessions and private links
-                                keep working), the mail spool; not the database's own files, nor lock files
+                                keep working), the mail spool; not the database's own files, nor lock files,
+                                nor the collected static files (static/, rebuilt by `embargo collectstatic`)
+
+With EMBARGO_FILE_STORAGE=s3 the sealed files live in a bucket, not in the data dir: the archive does not hold
+them, its manifest names the bucket ("external_files"), and `embargo backup` says so. The bucket is backed up on
+its own (versioning, replication); its objects are ciphertext whose data keys are in the database of the archive.
 
 Restoring checks the whole archive (every chunk authenticated, the tar readable, only expected names) before it
 writes anything, and refuses a data dir or database that already holds an instance.
@@ -260,6 +265,8 @@ class BackupResult:
     engine: str
     files: int
     bytes: int
+    # Where the sealed files are when the archive does not hold them (an S3 bucket), else None.
+    external_files: str | None = None
 
 
 def _add(tar: tarfile.TarFile, name: str, path: Path, progress: Progress) -> None:
@@ -303,10 +310,13 @@ def _stored_files(data_dir: Path, skip: set[Path]) -> list[tuple[str, Path]]:
         skip |= {db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), db.with_name(db.name + "-journal")}
     kek = keys.key_file().resolve()
     skip |= {kek, kek.with_name(kek.name + ".lock")}
+    static_root = Path(settings.EMBARGO_STATIC_ROOT).resolve()
     stored = []
     for p in sorted(data_dir.rglob("*")):
         relative = p.relative_to(data_dir)
         if not p.is_file() or p.resolve() in skip or relative.parts[0].startswith((".backup-", ".restore-")):
+            continue
+        if p.resolve().is_relative_to(static_root):  # copies of the installed package's files, rebuilt at start
             continue
         stored.append((f"data/{relative.as_posix()}", p))
     return stored
@@ -346,6 +356,7 @@ def backup(path: Path, passphrase: str, *, show_progress: bool = True) -> Backup
                 "created_at": clock.now().isoformat(),
                 "files": len(stored),
                 "kek_ids": sorted(ring.keys),
+                "external_files": files.external_location(),
             }
             writer = EncryptingWriter(out, passphrase)
             with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
@@ -363,7 +374,13 @@ def backup(path: Path, passphrase: str, *, show_progress: bool = True) -> Backup
         raise
     finally:
         progress.close()
-    return BackupResult(path=str(path), engine=str(manifest["engine"]), files=len(stored), bytes=path.stat().st_size)
+    return BackupResult(
+        path=str(path),
+        engine=str(manifest["engine"]),
+        files=len(stored),
+        bytes=path.stat().st_size,
+        external_files=files.external_location(),
+    )
 
 
 def _kek_ids_of_copy(copy: Path) -> set[str]:
@@ -384,16 +401,19 @@ class RestoreResult:
     engine: str
     files: int
     created_at: str
+    # The bucket that held the sealed files when the backup was made (not in the archive), else None.
+    external_files: str | None = None
 
 
 def _occupied(data_dir: Path) -> list[str]:
     """What makes the data dir not empty. Django's signing key is made by every start of Embargo (this command's
     too), and the restore replaces it; empty folders and the key ring's lock file do not count either."""
     ignored = {"keys/django-secret", "keys/kek.lock"}
+    static_root = Path(settings.EMBARGO_STATIC_ROOT).resolve()
     found = []
     for p in sorted(data_dir.rglob("*")):
         name = p.relative_to(data_dir).as_posix()
-        if p.is_file() and name not in ignored:
+        if p.is_file() and name not in ignored and not p.resolve().is_relative_to(static_root):
             found.append(name)
     kek = keys.key_file()
     if kek.exists() and not kek.is_relative_to(data_dir):
@@ -490,7 +510,12 @@ def restore(path: Path, passphrase: str, *, show_progress: bool = True) -> Resto
         restoring.close()
         keys.forget()
         files._storage.cache_clear()
-    return RestoreResult(engine=str(manifest["engine"]), files=count, created_at=str(manifest.get("created_at")))
+    return RestoreResult(
+        engine=str(manifest["engine"]),
+        files=count,
+        created_at=str(manifest.get("created_at")),
+        external_files=manifest.get("external_files"),
+    )
 
 
 def _write_file(target: Path, f: IO[bytes], written: list[Path]) -> None:

@@ -43,23 +43,113 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def default_web_workers() -> int:
+    """2 x the CPUs this process may use + 1 (gunicorn's rule of thumb for sync workers, which wait on the
+    database), at most 8: past that a machine is better used by a second machine's processes than by more
+    connections to one database."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(2 * cpus + 1, 8)
+
+
+def _web_server_argv(args: argparse.Namespace) -> list[str]:
+    bind_host = f"[{args.host}]" if ":" in args.host else args.host
+    if args.server == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "embargo.wsgi:application",
+            "--host", args.host, "--port", str(args.port),
+            "--workers", str(args.workers),
+            "--blocking-threads", str(args.threads),
+            "--workers-kill-timeout", "5",
+            *(["--access-log"] if args.access_log else []),
+        ]  # fmt: skip
+    # gunicorn: sync workers (one request at a time each) unless --threads asks for gthread workers. A reverse
+    # proxy in front buffers slow clients (docs/deploy.md), so a worker is never held by a slow upload.
+    trusted = os.environ.get("EMBARGO_FORWARDED_ALLOW_IPS") or os.environ.get("EMBARGO_TRUSTED_PROXIES") or "127.0.0.1"
+    return [
+        sys.executable, "-m", "gunicorn", "embargo.wsgi:application",
+        "--bind", f"{bind_host}:{args.port}",
+        "--workers", str(args.workers),
+        "--threads", str(args.threads),
+        "--timeout", str(args.timeout),
+        "--graceful-timeout", "5",
+        "--keep-alive", "5",
+        "--forwarded-allow-ips", trusted,
+        *(["--access-logfile", "-"] if args.access_log else []),
+    ]  # fmt: skip
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    if args.server == "granian":
+        import importlib.util
+
+        if importlib.util.find_spec("granian") is None:
+            print("embargo serve: error: --server granian needs granian (pip install granian)", file=sys.stderr)
+            return 2
     call_command("migrate", interactive=False, verbosity=0)
-    web = [
-        sys.executable, "-m", "gunicorn", "embargo.wsgi:application",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers),
-        "--access-logfile", "-",
-        "--graceful-timeout", "5",
-        "--forwarded-allow-ips", os.environ.get("EMBARGO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-    ]  # fmt: skip
-    print(f"Embargo serves on http://{args.host}:{args.port}/ (API: /api/v1, Ctrl-C stops)", flush=True)
+    # The servers link fingerprinted, compressed static files (settings.EMBARGO_COLLECTED_STATIC), collected
+    # now; EMBARGO_COLLECTED_STATIC=0 serves them from the apps' folders instead.
+    if os.environ.get("EMBARGO_COLLECTED_STATIC", "") != "0":
+        collect_static()
+        os.environ["EMBARGO_COLLECTED_STATIC"] = "1"
+    web = _web_server_argv(args)
+    print(
+        f"Embargo serves on http://{args.host}:{args.port}/ (API: /api/v1, Ctrl-C stops) with {args.server}, "
+        f"{args.workers} workers x {args.threads} threads",
+        flush=True,
+    )
     if args.no_worker:
         os.execv(sys.executable, web)  # noqa: S606 - fixed argv, no shell, nothing from user text
     worker = [sys.executable, "-m", "embargo", "worker"]
     return supervise({"web": web, "worker": worker})
+
+
+STATIC_IGNORE = ["CVS", ".*", "*~"]  # collectstatic's own default
+
+
+def collect_static(*, force: bool = False) -> dict[str, Any]:
+    """Collects the static files into STATIC_ROOT, fingerprinted and compressed, unless what is there was
+    collected from the very same files (a hash of their names and contents, kept in STATIC_ROOT/.collected):
+    a restart costs a few reads, not a re-compression. Older fingerprinted copies stay, for pages still open."""
+    import hashlib
+    import importlib.util
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.contrib.staticfiles.management.commands.collectstatic import Command
+    from django.core.management import call_command
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    root = Path(settings.EMBARGO_STATIC_ROOT)
+    has_brotli = importlib.util.find_spec("brotli") is not None
+    digest = hashlib.sha256(f"{settings.STATIC_URL} whitenoise {version('whitenoise')} {has_brotli}".encode())
+    sources = 0
+    for finder in get_finders():
+        for path, source in sorted(finder.list(STATIC_IGNORE), key=lambda item: item[0]):
+            with source.open(path) as f:
+                digest.update(f"{path}\0{hashlib.sha256(f.read()).hexdigest()}\0".encode())
+            sources += 1
+    stamp = root / ".collected"
+    fingerprint = digest.hexdigest()
+    unchanged = stamp.is_file() and stamp.read_text().strip() == fingerprint and (root / "staticfiles.json").is_file()
+    if unchanged and not force:
+        return {"root": str(root), "files": sources, "collected": False}
+    root.mkdir(parents=True, exist_ok=True)
+    command = Command()
+    command.storage = CompressedManifestStaticFilesStorage(location=str(root))
+    call_command(command, interactive=False, verbosity=0)
+    stamp.write_text(fingerprint + "\n")
+    return {"root": str(root), "files": sources, "collected": True}
+
+
+def cmd_collectstatic(args: argparse.Namespace) -> int:
+    result = collect_static(force=args.force)
+    verb = "Collected" if result["collected"] else "Already collected (unchanged)"
+    _print(args, result, f"{verb}: {result['files']} static files in {result['root']}, fingerprinted and compressed.")
+    return 0
 
 
 def supervise(commands: dict[str, list[str]]) -> int:
@@ -417,6 +507,32 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if broken is None else 1
 
 
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    """Purges the spam and rejected reports whose retention time is up (the worker does it on every pass)."""
+    from embargo import clock
+    from embargo.reports import retention
+
+    now = clock.now()
+    if args.dry_run:
+        due = retention.pending(now)
+        data = {"due": [{"report": r.public_id, "project": r.project.slug, "purge_at": r.purge_at} for r in due]}
+        lines = [f"{r.public_id} ({r.project.slug}): due since {r.purge_at:%Y-%m-%d %H:%M}" for r in due]
+        _print(args, data, "\n".join([f"{len(due)} report(s) due for purging", *lines]))
+        return 0
+    show = not args.json and sys.stderr.isatty()
+
+    def progress(purged: retention.Purged) -> None:
+        if show:
+            print(f"\rpurged {purged.report} ({purged.rule})", end="", file=sys.stderr, flush=True)
+
+    done = retention.run(now, progress)
+    if show and done:
+        print(file=sys.stderr)
+    data = {"purged": [vars(p) for p in done]}
+    _print(args, data, f"{len(done)} report(s) purged" + "".join(f"\n  {p.report}: {p.rule}" for p in done))
+    return 0
+
+
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from embargo.audit.chain import write_checkpoint
 
@@ -515,8 +631,20 @@ def cmd_backup(args: argparse.Namespace) -> int:
         result = backup(Path(args.path), passphrase)
     except BackupError as e:
         return _fail(str(e))
-    data = {"path": result.path, "engine": result.engine, "files": result.files, "bytes": result.bytes}
-    _print(args, data, f"Wrote {result.path}: the {result.engine} database, {result.files} files, the key ring.")
+    data = {
+        "path": result.path,
+        "engine": result.engine,
+        "files": result.files,
+        "bytes": result.bytes,
+        "external_files": result.external_files,
+    }
+    text = f"Wrote {result.path}: the {result.engine} database, {result.files} files, the key ring."
+    if result.external_files:
+        text += (
+            f"\nNOT in it: the sealed attachments and patches, which are in {result.external_files}."
+            " Back that bucket up separately (e.g. versioning); the archive holds the keys that open them."
+        )
+    _print(args, data, text)
     return 0
 
 
@@ -535,11 +663,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
         result = restore(Path(args.path), passphrase)
     except BackupError as e:
         return _fail(str(e))
-    data = {"engine": result.engine, "files": result.files, "created_at": result.created_at}
+    data = {
+        "engine": result.engine,
+        "files": result.files,
+        "created_at": result.created_at,
+        "external_files": result.external_files,
+    }
     text = (
         f"Restored the instance backed up at {result.created_at} ({result.engine}, {result.files} files). "
         "`embargo migrate` (or `embargo serve`) brings its database up to this version."
     )
+    if result.external_files:
+        text += (
+            f"\nThe sealed attachments and patches were in {result.external_files}, not in the archive:"
+            " configure that bucket (EMBARGO_FILE_STORAGE=s3, EMBARGO_S3_*) or a restored copy of it."
+        )
     _print(args, data, text)
     return 0
 
@@ -568,8 +706,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(nouns, "serve", cmd_serve, "migrate the database, then serve the web interface and API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=int(os.environ.get("EMBARGO_WEB_WORKERS", "2")))
+    p.add_argument(
+        "--workers", type=int, default=int(os.environ.get("EMBARGO_WEB_WORKERS") or default_web_workers()),
+        help="web processes (default: EMBARGO_WEB_WORKERS, else 2 x CPUs + 1, at most 8)",
+    )  # fmt: skip
+    p.add_argument(
+        "--threads", type=int, default=int(os.environ.get("EMBARGO_WEB_THREADS") or "1"),
+        help="threads per web process (default: EMBARGO_WEB_THREADS, else 1)",
+    )  # fmt: skip
+    p.add_argument(
+        "--timeout", type=int, default=int(os.environ.get("EMBARGO_WEB_TIMEOUT") or "60"),
+        help="gunicorn: seconds a request may take before its worker is restarted (default 60)",
+    )  # fmt: skip
+    p.add_argument(
+        "--server", choices=["gunicorn", "granian"], default=os.environ.get("EMBARGO_WEB_SERVER") or "gunicorn",
+        help="the WSGI server (default: EMBARGO_WEB_SERVER, else gunicorn; granian must be installed)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-access-log", dest="access_log", action="store_false",
+        default=os.environ.get("EMBARGO_ACCESS_LOG", "1") != "0",
+        help="no line per request on standard output (also EMBARGO_ACCESS_LOG=0)",
+    )  # fmt: skip
     p.add_argument("--no-worker", action="store_true", help="serve only; run `embargo worker` elsewhere")
+    p = command(
+        nouns, "collectstatic", cmd_collectstatic,
+        "collect the static files into the data dir, fingerprinted and compressed (`embargo serve` does it too)",
+        json_flag=True,
+    )  # fmt: skip
+    p.add_argument("--force", action="store_true", help="collect even if nothing changed")
     p = command(nouns, "worker", cmd_worker, "deliver notifications from the outbox", json_flag=True)
     p.add_argument("--once", action="store_true", help="run one pass and exit")
     p.add_argument("--now", help="with --once: run the pass as if it were this moment (ISO-8601)")
@@ -650,6 +814,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command(audit, "verify", cmd_audit_verify, "check the audit chains; name the first broken link", True)
     command(audit, "checkpoint", cmd_audit_checkpoint, "pin the heads of the audit chains now", True)
+
+    retention_noun = nouns.add_parser("retention", help="purging spam and rejected reports").add_subparsers(
+        dest="verb", required=True, metavar="VERB"
+    )
+    p = command(retention_noun, "run", cmd_retention_run, "purge the reports whose retention time is up", True)
+    p.add_argument("--dry-run", action="store_true", help="list what is due without purging")
 
     keys_noun = nouns.add_parser("keys", help="the key-encryption keys (key ring)").add_subparsers(
         dest="verb", required=True, metavar="VERB"

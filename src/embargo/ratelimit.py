@@ -134,7 +134,7 @@ def _increment(scope: str, key_hash: str, start: int, now: int, expires_at: int)
         f"hits = {table}.hits + 1, last_at = excluded.last_at, expires_at = excluded.expires_at "
         "RETURNING hits"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, [scope, key_hash, start, now, expires_at])
         row = cursor.fetchone()
     hits = int(row[0])
@@ -159,7 +159,8 @@ def enforce(request: HttpRequest, scope: str, *, account: str | None = None, tok
     """Counts the request against every limit of `scope` (by client IP, by `account`, by `token`) and raises
     RateLimited, with the longest wait, when any is exceeded."""
     values = {"ip": _ip_key(client_ip(request)), "account": (account or "").strip().lower(), "token": token or ""}
-    waits = [hit(scope, kind, values[kind]).retry_after for kind in ("ip", "account", "token")]
+    with transaction.atomic():  # one commit for all the counters (each commit takes SQLite's write lock)
+        waits = [hit(scope, kind, values[kind]).retry_after for kind in ("ip", "account", "token")]
     if max(waits) > 0:
         log.info("rate limit %s exceeded; retry after %ss", scope, max(waits))
         setattr(request, _RETRY_ATTRIBUTE, max(waits))

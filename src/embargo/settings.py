@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from embargo import config
@@ -87,12 +88,16 @@ TEMPLATES = [
 
 
 def _database() -> dict[str, Any]:
+    # Seconds a process keeps its database connection between requests (0: a new one each request). Under
+    # gunicorn's sync workers a few minutes saves the connection set-up; behind PgBouncer leave it at 0.
+    conn_max_age = int(config.env("DB_CONN_MAX_AGE", "0"))
     url = config.env("DATABASE_URL")
     if url:
-        return dict(dj_database_url.parse(url, conn_max_age=0))
+        return dict(dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0))
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(DATA_DIR / "embargo.sqlite3"),
+        "CONN_MAX_AGE": conn_max_age,
         "OPTIONS": {
             # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at the
             # start of a transaction so that two writers queue instead of failing mid-way.
@@ -145,6 +150,50 @@ STATIC_URL = "/static/"
 # Assets are served by Embargo itself (no CDN), straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Collected static files (docs/deploy.md): `embargo serve` (or `embargo collectstatic`) copies them into
+# STATIC_ROOT, fingerprinted (embargo.HASH.css) and compressed (.gz, and .br with Brotli installed), and runs its
+# servers with EMBARGO_COLLECTED_STATIC=1: pages then link the fingerprinted names, which WhiteNoise serves with a
+# ten-year `immutable` Cache-Control, a compressed variant to clients that accept one. Without it (tests,
+# `embargo django runserver`), files are served from the apps' folders as they are, so an edit shows at once.
+EMBARGO_STATIC_ROOT = Path(config.env("STATIC_ROOT") or DATA_DIR / "static")
+EMBARGO_COLLECTED_STATIC = config.env("COLLECTED_STATIC") == "1"
+# Named only when collected: WhiteNoise serves STATIC_ROOT and warns at every start-up when it does not exist.
+STATIC_ROOT = EMBARGO_STATIC_ROOT if EMBARGO_COLLECTED_STATIC else None
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if EMBARGO_COLLECTED_STATIC
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+if EMBARGO_COLLECTED_STATIC:
+    WHITENOISE_USE_FINDERS = False  # everything is in STATIC_ROOT; no scan of the apps' folders at start-up
+
+# Where sealed files (attachments, patches) are kept: "filesystem" (DATA_DIR/files, the default) or "s3", a bucket
+# of any S3-compatible service through django-storages (pip install 'embargo-cvd[s3]'). They are sealed before
+# they leave Embargo, so the bucket holds only ciphertext. Without a key id and secret, boto3 finds credentials
+# itself (AWS_* variables, its config files, an instance role).
+EMBARGO_FILE_STORAGE = config.env("FILE_STORAGE", "filesystem").lower()
+EMBARGO_S3: dict[str, str] = {
+    key: value
+    for key, value in {
+        "bucket_name": config.env("S3_BUCKET"),
+        "endpoint_url": config.env("S3_ENDPOINT_URL"),
+        "region_name": config.env("S3_REGION"),
+        "access_key": config.env("S3_ACCESS_KEY_ID"),
+        "secret_key": config.env("S3_SECRET_ACCESS_KEY"),
+        "location": config.env("S3_PREFIX").strip("/"),
+        "addressing_style": config.env("S3_ADDRESSING_STYLE"),  # "path" for services without per-bucket hosts
+    }.items()
+    if value
+}
+if EMBARGO_FILE_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"EMBARGO_FILE_STORAGE is {EMBARGO_FILE_STORAGE!r}: choose filesystem or s3")
+if EMBARGO_FILE_STORAGE == "s3" and "bucket_name" not in EMBARGO_S3:
+    raise ImproperlyConfigured("EMBARGO_FILE_STORAGE=s3 needs EMBARGO_S3_BUCKET")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-reports"

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from embargo import clock
+from embargo.advisories import index
 from embargo.advisories.models import Advisory
 from embargo.projects.models import Project
 from embargo.reports.models import Report
@@ -70,6 +71,9 @@ def publish(report_id: str, moment: dt.datetime | None = None) -> None:
         state="published", published_at=moment, updated_at=moment
     )
     Report.objects.filter(public_id=report_id).update(state="published")
+    # The publish action also writes the public record and the OSV package index in its transaction.
+    for advisory in Advisory.objects.filter(report__public_id=report_id):
+        index.refresh(advisory)
 
 
 def import_records(api: Api, *records: dict[str, Any]) -> None:

@@ -125,11 +125,19 @@ class ReportAccess:
         return Actor.REPORTER in self.actors
 
     def can(self, permission: Permission) -> bool:
+        if self.report.purged_at is not None and permission not in READ_ONLY:
+            return False  # a purged report is a stub: it takes no more text (reports/retention.py)
         return permission in permissions_of(self.actors)
 
     def require(self, permission: Permission, message: str = "") -> None:
         if not self.can(permission):
+            if self.report.purged_at is not None and permission in permissions_of(self.actors):
+                raise Forbidden("This report was purged under the project's retention rule: it takes no more changes.")
             raise Forbidden(message or f"You may not {permission.replace('_', ' ')} on this report.")
+
+
+# What may still be done with a purged report: read its stub and its timeline.
+READ_ONLY = frozenset({Permission.VIEW_REPORT, Permission.VIEW_INTERNAL, Permission.VIEW_RELEASE})
 
 
 def report_actors(user: User, report: Report) -> frozenset[Actor]:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from embargo import clock
 from embargo.accounts.access import Permission, ReportAccess
 from embargo.accounts.models import User
-from embargo.advisories import cve_services
+from embargo.advisories import cve_services, index
 from embargo.advisories.models import Advisory, AdvisorySequence, AdvisoryState, CnaAccount
 from embargo.audit.actions import fingerprint, record_event
 from embargo.audit.tags import Audience, Tag
@@ -89,6 +89,7 @@ def _amend_published(advisory: Advisory, text: str, moment: dt.datetime, *, acti
     advisory.draft = text
     advisory.updated_at = moment
     advisory.save(update_fields=["draft", "updated_at", "revision", "revisions"])
+    index.refresh(advisory)
     record_event(
         Tag.ADVISORY_AMENDED, actor=acting_user, target=advisory, project=advisory.project, report=advisory.report,
         audience=Audience.PARTICIPANTS,
@@ -118,6 +119,7 @@ def do_withdraw_advisory(access: ReportAccess, reason: str, *, acting_user: User
         advisory.withdrawn_reason = reason
         advisory.updated_at = moment
         advisory.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+        index.refresh(advisory)  # still served by ID, matched by no query
         reject = advisory.project.cve_mode == "cve_services" and bool(advisory.cve_id) and not advisory.imported
         if reject:
             queue_email(cve_services.REJECTION, to="", context={"advisory": advisory.readable_id, "reason": reason})
@@ -180,6 +182,8 @@ def do_assign_cve(access: ReportAccess, cve_id: str | None, *, acting_user: User
             advisory.aliases = [cve_id, *[a for a in advisory.aliases if a != cve_id]]
             advisory.updated_at = clock.now()
             advisory.save()
+            if advisory.state == AdvisoryState.PUBLISHED:
+                index.refresh(advisory)  # the CVE ID is in the public record's aliases
             record_event(
                 Tag.CVE_ASSIGNED, actor=acting_user, target=advisory, project=project, report=report,
                 audience=Audience.PARTICIPANTS, data={"cve_id": cve_id, "mode": project.cve_mode},

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from embargo import clock
 from embargo.accounts.models import User
+from embargo.advisories import index
 from embargo.advisories.models import Advisory, AdvisoryState
 from embargo.audit.actions import record_event
 from embargo.audit.tags import Tag
@@ -67,7 +68,7 @@ def import_record(project: Project, name: str, raw: bytes, result: ImportResult,
             return
         moment = clock.now()
         draft = osv_format.build(record)
-        Advisory.objects.create(
+        advisory = Advisory.objects.create(
             readable_id=record.id,
             project=project,
             draft=json.dumps(draft, sort_keys=True),
@@ -79,6 +80,7 @@ def import_record(project: Project, name: str, raw: bytes, result: ImportResult,
             updated_at=record.modified,
             published_at=record.published or record.modified,
         )
+        index.refresh(advisory)
         record_event(
             Tag.ADVISORY_IMPORTED, actor=acting_user, project=project,
             data={"id": record.id, "aliases": list(record.aliases), "file": name},

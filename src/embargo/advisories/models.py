@@ -66,3 +66,36 @@ class CnaAccount(SealedRecord):
 
     def __str__(self) -> str:
         return f"CNA account {self.short_name}/{self.user}"
+
+
+class PublishedRecord(models.Model):
+    """The public OSV record of a published advisory, in clear: once published it is public, so it is kept
+    ready to serve (OSV API, all.zip, feed, security page) without unsealing the draft. Rewritten by
+    `advisories.index.refresh` in the transaction of every change to a published advisory (publication,
+    amendment, CVE ID, withdrawal, import). No row: the record cannot be built (served nowhere, as before)."""
+
+    advisory = models.OneToOneField(Advisory, on_delete=models.CASCADE, primary_key=True, related_name="published")
+    osv_id = models.CharField(max_length=128)
+    modified = models.CharField(max_length=32)  # OSV's `modified`, as in the record
+    summary = models.TextField(blank=True)
+    osv = models.TextField()  # the exact text `records.export(advisory, "osv")` returns
+
+    def __str__(self) -> str:
+        return self.osv_id
+
+
+class PublishedPackage(models.Model):
+    """One `affected` entry of a published, not withdrawn, advisory, looked up by the OSV query API by
+    (ecosystem without its `:suffix`, name normalised as `osv_match.index_key` does); the entry itself decides the
+    version with `osv_match`, so only the few candidates of the package are read."""
+
+    record = models.ForeignKey(PublishedRecord, on_delete=models.CASCADE, related_name="packages")
+    ecosystem = models.CharField(max_length=64)
+    name = models.CharField(max_length=1000)
+    affected = models.TextField()  # the OSV `affected` entry as JSON
+
+    class Meta:
+        indexes = [models.Index(fields=["ecosystem", "name"], name="published_package")]
+
+    def __str__(self) -> str:
+        return f"{self.ecosystem}/{self.name}"

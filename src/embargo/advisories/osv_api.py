@@ -112,10 +112,7 @@ def querybatch(request: HttpRequest) -> JsonResponse:
         parsed = [parse_query(q) for q in queries]
     except QueryError as e:
         return _error(e.code, e.message)
-    results = []
-    for package, version in parsed:
-        vulns = [{"id": v["id"], "modified": v["modified"]} for v in public.query(package, version)]
-        results.append({"vulns": vulns} if vulns else {})
+    results = [{"vulns": vulns} if vulns else {} for vulns in public.query_batch(parsed)]
     return JsonResponse({"results": results})
 
 

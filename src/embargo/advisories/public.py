@@ -1,24 +1,26 @@
 """Reads of published advisories only: what the public pages, records, feed, zip and OSV API serve.
 
-Every function here starts from `published()`, so an advisory still under embargo cannot leak through any of
-them: it is simply absent (404, or not listed). Imported records are published history and count as published.
+Every function here starts from `published()`, or from the records in clear that `index` writes only for
+published advisories, so an advisory still under embargo cannot leak through any of them: it is simply absent
+(404, or not listed). Imported records are published history and count as published.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import feedgenerator
 
-from embargo.advisories import records
-from embargo.advisories.models import Advisory, AdvisoryState
+from embargo.advisories import records, zipstream
+from embargo.advisories.models import Advisory, AdvisoryState, PublishedPackage, PublishedRecord
 from embargo.domain import advisory as domain
 from embargo.domain import osv_match
 from embargo.errors import ActionError
@@ -50,10 +52,23 @@ def get(advisory_id: str) -> Advisory:
     return advisory
 
 
-def of_project(project: Project, limit: int | None = None) -> list[Advisory]:
-    """The project's published advisories, newest first."""
-    found = published().filter(project=project).order_by("-published_at", "-id")
-    return list(found[:limit] if limit else found)
+def of_project(project: Project, limit: int, before: Advisory | None = None) -> list[Advisory]:
+    """Up to `limit` of the project's published advisories, newest first, each with its public record (see
+    `index`) in the same query; `before`, an advisory of the list, pages by keyset to the older ones."""
+    found = published().filter(project=project).select_related("published").order_by("-published_at", "-id")
+    if before is not None:
+        found = found.filter(
+            Q(published_at__lt=before.published_at) | Q(published_at=before.published_at, id__lt=before.pk)
+        )
+    return list(found[:limit])
+
+
+def public_record(advisory: Advisory) -> PublishedRecord | None:
+    """The advisory's record in clear, read with it by `of_project`; None when it cannot be built."""
+    try:
+        return advisory.published
+    except PublishedRecord.DoesNotExist:
+        return None
 
 
 def record(advisory: Advisory, fmt: str) -> str:
@@ -140,18 +155,18 @@ def atom_feed(project: Project) -> bytes:
         feed_guid=feed_url,
         language="en",
     )
+    # Bounded by FEED_LENGTH, and read from the records in clear: one query whatever the number of advisories.
     for advisory in of_project(project, FEED_LENGTH):
-        try:
-            data = osv(advisory)
-        except NotPublished:
-            continue
+        stored = public_record(advisory)
+        if stored is None:
+            continue  # its OSV record cannot be built: absent from the feed, as from the OSV API
         link = absolute(reverse("advisory", args=[advisory.readable_id]))
         title = advisory.readable_id + (f" ({advisory.cve_id})" if advisory.cve_id else "")
-        summary = data.get("summary", "")
+        summary = stored.summary
         if advisory.withdrawn_at is not None:
             summary = f"Withdrawn: {advisory.withdrawn_reason}"
         feed.add_item(
-            title=f"{title}: {data.get('summary', '')}".rstrip(": "),
+            title=f"{title}: {stored.summary}".rstrip(": "),
             link=link,
             description=summary,
             unique_id=link,
@@ -164,33 +179,82 @@ def atom_feed(project: Project) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def all_osv_zip() -> bytes:
+ZIP_CHUNK = 500  # records read per query while streaming all.zip
+
+
+def all_osv_zip() -> Iterator[bytes]:
     """Every published OSV record (ours and imported, withdrawn ones included, as OSV's own all.zip),
-    one `<id>.json` each, in a stable order."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for advisory in published().order_by("readable_id"):
-            try:
-                text = record(advisory, "osv")
-            except NotPublished:
-                continue
-            info = zipfile.ZipInfo(json.loads(text)["id"] + ".json", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text)
-    return buffer.getvalue()
+    one `<id>.json` each, in a stable order — streamed: the records in clear are read a chunk at a time and each
+    entry leaves once compressed, so memory does not grow with the number of advisories (see `zipstream`)."""
+    rows = (
+        PublishedRecord.objects.order_by("advisory__readable_id")
+        .values_list("osv_id", "osv")
+        .iterator(chunk_size=ZIP_CHUNK)
+    )
+    return zipstream.stream((osv_id + ".json", text.encode("utf-8")) for osv_id, text in rows)
+
+
+def _matches(affected_text: str, package: osv_match.Package, version: str | None) -> bool:
+    affected = json.loads(affected_text)
+    if not osv_match.same_package(affected, package):
+        return False  # another suffix of the ecosystem (`Debian:11` for `Debian:12`)
+    return version is None or osv_match.version_affected(affected, version)
+
+
+BATCH_NAMES = 500  # names per SQL query in a batch: well under every database's parameter limit
+
+
+def _candidates(ecosystem: str, names: list[str], column: str) -> list[tuple[str, str, str, str]]:
+    """(name, affected entry, OSV ID, `column` of the record) of the package rows of `ecosystem` under `names`,
+    through the (ecosystem, name) index.
+
+    Plain SQL on purpose: this is the OSV API's hot path, and building the same query through the ORM costs ten
+    times the SQL itself (about 0.4 ms against 0.04 ms here), a third of a request's whole budget at 2,000/s.
+    The table and column names come from the models; every value is a parameter."""
+    quote = connection.ops.quote_name
+    package, record = PublishedPackage._meta, PublishedRecord._meta
+    if column not in ("osv", "modified"):
+        raise ValueError(f"no record column {column!r} here")
+    found: list[tuple[str, str, str, str]] = []
+    for start in range(0, len(names), BATCH_NAMES):
+        chunk = names[start : start + BATCH_NAMES]
+        sql = (
+            f"SELECT p.{quote('name')}, p.{quote('affected')}, r.{quote('osv_id')}, r.{quote(column)} "  # noqa: S608
+            f"FROM {quote(package.db_table)} p JOIN {quote(record.db_table)} r "
+            f"ON r.{quote(record.get_field('advisory').column)} = p.{quote(package.get_field('record').column)} "
+            f"WHERE p.{quote('ecosystem')} = %s AND p.{quote('name')} IN ({', '.join(['%s'] * len(chunk))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [ecosystem, *chunk])
+            found += cursor.fetchall()
+    return found
 
 
 def query(package: osv_match.Package, version: str | None) -> list[dict[str, Any]]:
     """The published, not withdrawn, OSV records affecting the package (at `version`, when given), by OSV ID.
 
-    The drafts are sealed, so the package cannot be filtered in the database: every published record is read
-    and matched. Fine at one instance's size; a package index table is the next step if it grows."""
-    found = []
-    for advisory in published().filter(withdrawn_at__isnull=True).order_by("readable_id"):
-        try:
-            data = osv(advisory)
-        except NotPublished:
-            continue
-        if osv_match.affects(data, package, version):
-            found.append(data)
-    return sorted(found, key=lambda r: str(r["id"]))
+    The candidates are the package rows of the index under the package's (ecosystem, name); only those few are
+    matched by the OSV rules, and the matching records are read in clear (see `index`)."""
+    ecosystem, name = osv_match.index_key(package.ecosystem, package.name)
+    rows = _candidates(ecosystem, [name], "osv")
+    found = {osv_id: text for _, affected, osv_id, text in rows if _matches(affected, package, version)}
+    return [json.loads(found[osv_id]) for osv_id in sorted(found)]
+
+
+def query_batch(queries: list[tuple[osv_match.Package, str | None]]) -> list[list[dict[str, str]]]:
+    """For each query in order, `{"id", "modified"}` of the records `query` would answer: the package rows of
+    the whole batch are read at once, a few hundred packages per SQL query."""
+    names: dict[str, set[str]] = {}
+    for package, _ in queries:
+        ecosystem, name = osv_match.index_key(package.ecosystem, package.name)
+        names.setdefault(ecosystem, set()).add(name)
+    by_key: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for ecosystem, wanted in sorted(names.items()):
+        for name, affected, osv_id, modified in _candidates(ecosystem, sorted(wanted), "modified"):
+            by_key.setdefault((ecosystem, name), []).append((affected, osv_id, modified))
+    results = []
+    for package, version in queries:
+        rows = by_key.get(osv_match.index_key(package.ecosystem, package.name), [])
+        found = {osv_id: modified for affected, osv_id, modified in rows if _matches(affected, package, version)}
+        results.append([{"id": osv_id, "modified": found[osv_id]} for osv_id in sorted(found)])
+    return results

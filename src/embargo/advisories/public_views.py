@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
@@ -65,17 +65,28 @@ def advisory_csaf(request: HttpRequest, advisory_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def project_security(request: HttpRequest, slug: str) -> HttpResponse:
-    """The project's advisories (newest first), its approved pre-announcements and its policy in words."""
+    """The project's advisories (newest first, a page at a time: `?before=<advisory ID>`), its approved
+    pre-announcements and its policy in words."""
     project = get_object_or_404(Project.objects.select_related("policy"), slug=slug)
+    before = None
+    if cursor := request.GET.get("before", ""):
+        before = public.published().filter(project=project, readable_id=cursor[:64]).first()
+        if before is None:
+            raise Http404
+    found = public.of_project(project, PROJECT_PAGE_LENGTH + 1, before)
     rows = []
-    for advisory in public.of_project(project, PROJECT_PAGE_LENGTH):
-        summary = json.loads(advisory.draft or "{}").get("summary", "")
+    for advisory in found[:PROJECT_PAGE_LENGTH]:
+        stored = public.public_record(advisory)
+        # An advisory whose record cannot be built is listed still, with the summary of its draft.
+        summary = stored.summary if stored is not None else json.loads(advisory.draft or "{}").get("summary", "")
         rows.append({"advisory": advisory, "summary": summary})
+    older = found[PROJECT_PAGE_LENGTH - 1].readable_id if len(found) > PROJECT_PAGE_LENGTH else ""
     context = {
         "project": project,
         "policy": project.policy,
         "release_days": policy_document.weekdays(project.policy.as_domain().release_weekdays),
         "advisories": rows,
+        "older": older,
         "upcoming": release_queries.upcoming_public(project),
         "has_key": keys.has_active_key(project),
     }
@@ -89,7 +100,7 @@ def project_feed(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-def osv_all_zip(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(public.all_osv_zip(), content_type="application/zip")
+def osv_all_zip(request: HttpRequest) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(public.all_osv_zip(), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="all.zip"'
     return response

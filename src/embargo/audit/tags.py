@@ -75,6 +75,8 @@ class Tag(StrEnum):
     REPORT_LANGUAGE_SET = "report:language_set"
     REPORT_MARKED_SPAM = "report:marked_spam"
     REPORT_HOLD_RELEASED = "report:hold_released"
+    # A spam or rejected report lost its text, messages and files under the project's retention rule.
+    REPORT_PURGED = "report:purged"
     TRANSLATION_REQUESTED = "translation:requested"
     # Report text was sent to the instance's translation service (a disclosure to a third party).
     TRANSLATION_SENT = "translation:sent"

@@ -74,6 +74,14 @@ def same_package(affected: Mapping[str, Any], package: Package) -> bool:
     return name == package.name
 
 
+def index_key(ecosystem: str, name: str) -> tuple[str, str]:
+    """The (ecosystem, name) under which an `affected` entry is indexed and a query looks it up: the ecosystem
+    without its `:suffix` (a query for `Debian` finds `Debian:12`), the name as `same_package` compares it
+    (PEP 503 for PyPI). `same_package` still decides among the rows found."""
+    base = ecosystem.split(":", 1)[0]
+    return base, str(canonicalize_name(name)) if base == "PyPI" else name
+
+
 def affects(record: Mapping[str, Any], package: Package, version: str | None) -> bool:
     """Whether the record affects the package; without a version, whether it names the package at all (the OSV
     API answers a query without a version with every record of the package)."""

@@ -179,7 +179,11 @@ def _test_steps(command: str) -> list[str]:
 
 
 def run_next_ci(now: dt.datetime, owner: str) -> bool:
-    patch = Patch.objects.filter(ci_status=JobStatus.QUEUED, check_status=JobStatus.DONE, applies=True).first()
+    patch = (
+        Patch.objects.filter(ci_status=JobStatus.QUEUED, check_status=JobStatus.DONE, applies=True)
+        .order_by("created_at", "id")
+        .first()
+    )
     if patch is None:
         return False
     patch = _claim(Patch, "ci_status", now, owner)

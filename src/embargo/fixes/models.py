@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from embargo.ids import new_public_id
 from embargo.vault.sealing import SealedRecord, SealedTextField
@@ -86,11 +85,12 @@ class Patch(SealedRecord, Leased):
     class Meta:
         indexes = [
             models.Index(fields=["fix", "created_at", "id"], name="patch_list"),
-            models.Index(
-                fields=["created_at"], name="patch_work_due",
-                condition=Q(check_status="queued") | Q(ci_status="queued"),
-            ),
-        ]  # fmt: skip
+            # The worker's claims (fixes/jobs.py `_claim`): `status = queued OR (status = running AND lease
+            # expired)`, oldest first. One index per status column serves both arms of the OR (equality on the
+            # status), so an idle pass reads no row whatever the number of finished jobs.
+            models.Index(fields=["check_status", "created_at", "id"], name="patch_check_queue"),
+            models.Index(fields=["ci_status", "created_at", "id"], name="patch_ci_queue"),
+        ]
 
     def __str__(self) -> str:
         return f"patch {self.public_id} for {self.branch}"
@@ -124,7 +124,7 @@ class Reproduction(SealedRecord, Leased):
     class Meta:
         indexes = [
             models.Index(fields=["report", "created_at", "id"], name="reproduction_list"),
-            models.Index(fields=["created_at"], name="reproduction_due", condition=Q(status="queued")),
+            models.Index(fields=["status", "created_at", "id"], name="reproduction_queue"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from embargo.fixes.models import Leased
 from embargo.ids import new_public_id
@@ -34,7 +33,9 @@ class Detection(Leased):
 
     class Meta:
         indexes = [
-            models.Index(fields=["due_at"], name="detection_due", condition=Q(status__in=["queued", "running"])),
+            # The worker's claim (languages/jobs.py `_claim`): `status = queued AND due_at <= now OR status = running
+            # AND lease expired`; equality on the status serves both arms on SQLite and PostgreSQL alike.
+            models.Index(fields=["status", "due_at"], name="detection_queue"),
         ]
 
     def __str__(self) -> str:
@@ -79,7 +80,7 @@ class Translation(SealedRecord, Leased):
 
     class Meta:
         indexes = [
-            models.Index(fields=["due_at"], name="translation_due", condition=Q(status__in=["queued", "running"])),
+            models.Index(fields=["status", "due_at"], name="translation_queue"),
             models.Index(fields=["report", "message", "field"], name="translation_of"),
         ]
 

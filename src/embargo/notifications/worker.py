@@ -48,6 +48,7 @@ class PassResult:
     reminders: int = 0
     jobs: int = 0
     language_jobs: int = 0
+    purged: int = 0
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -110,6 +111,9 @@ def run_pass(
         # leases of this second claim start now, not at the start of the pass (already expired).
         later = now + dt.timedelta(seconds=time.monotonic() - started)
         _deliver(later, owner, batch, result)
+    from embargo.reports import retention
+
+    result.purged = len(retention.run(now))  # spam and rejected reports past the project's retention rule
     checkpoint_if_due(now)  # the audit chains' heads, pinned periodically (one indexed query when none is due)
     return result
 

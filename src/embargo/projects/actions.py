@@ -19,6 +19,7 @@ from embargo.accounts.models import User
 from embargo.audit.actions import record_event
 from embargo.audit.tags import Tag
 from embargo.domain import policy as domain_policy
+from embargo.domain import retention
 from embargo.errors import ActionError
 from embargo.notifications.outbox import queue_email
 from embargo.projects.models import (
@@ -256,6 +257,12 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
         changes["public_issues_url"] = url
     if "team_languages" in changes:
         changes["team_languages"] = clean_languages(changes["team_languages"] or [])  # type: ignore[arg-type]
+    for name in RETENTION_DAYS:
+        if name in changes:
+            try:
+                changes[name] = retention.check_days(changes[name], name)
+            except ValueError as e:
+                raise ProjectError(str(e), field=name) from None
     with transaction.atomic():
         data = {}
         for name, value in changes.items():
@@ -266,7 +273,15 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
         if data:
             project.save(update_fields=list(data))
             record_event(Tag.PROJECT_SETTINGS_CHANGED, actor=acting_user, target=project, project=project, data=data)
+        if data.keys() & set(RETENTION_DAYS):
+            from embargo.reports import retention as report_retention
+
+            report_retention.reschedule(project)
     return project
+
+
+# The retention rule's settings (domain/retention.py): days, or None to keep.
+RETENTION_DAYS = ("purge_spam_after_days", "purge_rejected_after_days")
 
 
 def clean_languages(values: Iterable[str]) -> list[str]:

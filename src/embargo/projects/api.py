@@ -151,6 +151,10 @@ class ProjectOut(Schema):
     require_poc: bool
     hold_new_accounts: bool
     require_2fa_collaborators: bool
+    purge_spam_after_days: int | None = Field(description="days after which spam reports are purged; null keeps them")
+    purge_rejected_after_days: int | None = Field(
+        description="days after which rejected reports are purged (a stub and the audit trail stay); null keeps them"
+    )
     signing_key: SigningKeyOut | None = Field(description="the active OpenPGP key (read-only; see /signing-key)")
     retired_keys: list[RetiredKeyOut] = Field(description="earlier keys, still published in pgp-key.asc")
 
@@ -191,6 +195,12 @@ class ProjectPatch(Schema):
     require_2fa_collaborators: StrictBool | None = Field(
         default=None, description="collaborators too must use a second factor (team members always must)"
     )
+    purge_spam_after_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+        default=None, description="days (1 to 3650) after which spam reports are purged; null keeps them"
+    )
+    purge_rejected_after_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+        default=None, description="days (1 to 3650) after which rejected reports are purged; null keeps them"
+    )
     mastodon_instance_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None,
         description='the instance of the project\'s account, e.g. "https://mastodon.example"; "" removes it',
@@ -220,6 +230,8 @@ def project_out(project: Any) -> dict[str, Any]:
         "require_poc": project.require_poc,
         "hold_new_accounts": project.hold_new_accounts,
         "require_2fa_collaborators": project.require_2fa_collaborators,
+        "purge_spam_after_days": project.purge_spam_after_days,
+        "purge_rejected_after_days": project.purge_rejected_after_days,
         **keys_out(project),
     }
 

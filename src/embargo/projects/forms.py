@@ -70,6 +70,17 @@ class IntakeForm(forms.Form):
     )
 
 
+class RetentionForm(forms.Form):
+    purge_spam_after_days = forms.IntegerField(
+        label="Purge spam after (days)", min_value=1, max_value=3650, required=False,
+        help_text="Its text, messages and files are deleted; a stub and the audit trail stay. Empty keeps them.",
+    )  # fmt: skip
+    purge_rejected_after_days = forms.IntegerField(
+        label="Purge rejected reports after (days)", min_value=1, max_value=3650, required=False,
+        help_text="Counted from the rejection. Empty keeps them.",
+    )  # fmt: skip
+
+
 class LanguagesForm(forms.Form):
     team_languages = forms.CharField(
         label="Languages the team reads", max_length=100,

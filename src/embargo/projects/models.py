@@ -43,6 +43,10 @@ class Project(models.Model):
     require_2fa_collaborators = models.BooleanField(default=False)
     # Reports from new accounts wait for an owner's review before they reach the inbox.
     hold_new_accounts = models.BooleanField(default=False)
+    # Retention: spam and rejected reports lose their text, messages and files this many days after they were
+    # closed, leaving a stub with the audit chain (reports/retention.py). Empty keeps them.
+    purge_spam_after_days = models.PositiveIntegerField(null=True, default=30)
+    purge_rejected_after_days = models.PositiveIntegerField(null=True, default=365)
     translation_enabled = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 

@@ -35,6 +35,7 @@ from embargo.projects.forms import (
     PackagerForm,
     PolicyForm,
     ProjectKeyUploadForm,
+    RetentionForm,
 )
 from embargo.projects.models import MastodonAccount, Membership, PackagerRequestStatus, Project
 from embargo.reports import actions as report_actions
@@ -128,6 +129,8 @@ def inbox(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if assignee_id and assignee is None:
         reports = reports.none()
+    # The page shows the title, state, assignee and clocks: neither the other sealed fields nor the project again.
+    reports = reports.select_related(None).select_related("data_key", "assignee").defer(*INBOX_UNSHOWN)
     page = page_of(request, reports, INBOX_ORDER, limit=50)
     return render(
         request,
@@ -144,6 +147,9 @@ def inbox(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+INBOX_UNSHOWN = ("description", "affected_versions", "reproduction", "impact", "severity_proposed")
+
+
 def _project_for(request: HttpRequest, slug: str, permission: Permission) -> Project:
     try:
         project, _ = access_project_by_slug(signed_in_user(request), slug, permission)
@@ -157,6 +163,7 @@ SETTINGS_FORMS = {
     "lists": "The announcement lists are saved.",
     "languages": "The team's languages are saved.",
     "intake": "The intake settings are saved.",
+    "retention": "The retention rule is saved; the spam and rejected reports follow it.",
 }
 
 
@@ -185,12 +192,14 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "translation_enabled": project.translation_enabled,
     }
     languages_form = LanguagesForm(request.POST if action == "languages" else None, initial=languages_initial)
-    intake_initial = {
-        name: getattr(project, name)
-        for name in ("public_issues_url", "require_poc", "hold_new_accounts", "require_2fa_collaborators")
-    }
+    intake_names = ("public_issues_url", "require_poc", "hold_new_accounts", "require_2fa_collaborators")
+    intake_initial = {name: getattr(project, name) for name in intake_names}
     intake_form = IntakeForm(request.POST if action == "intake" else None, initial=intake_initial)
-    settings_forms = {"lists": lists_form, "languages": languages_form, "intake": intake_form}
+    retention_initial = {name: getattr(project, name) for name in project_actions.RETENTION_DAYS}
+    retention_form = RetentionForm(request.POST if action == "retention" else None, initial=retention_initial)
+    settings_forms = {
+        "lists": lists_form, "languages": languages_form, "intake": intake_form, "retention": retention_form,
+    }  # fmt: skip
     if action == "policy" and form.is_valid():
         data = dict(form.cleaned_data)
         data["release_weekdays"] = tuple(sorted(int(d) for d in data["release_weekdays"]))
@@ -247,6 +256,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "mastodon_account": mastodon_account,
         "languages_form": languages_form,
         "intake_form": intake_form,
+        "retention_form": retention_form,
         "translation_service": providers.describe(),
         "active_key": next((row for row in published if row["key"].retired_at is None), None),
         "retired_keys": [row for row in published if row["key"].retired_at is not None],

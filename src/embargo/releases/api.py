@@ -151,9 +151,12 @@ def _access(request: HttpRequest, report_id: str, permission: Permission) -> Rep
 @router.get(RELEASES, response=ReleasePage, summary="The project's security releases, newest first (the team)")
 def list_releases(request: HttpRequest, slug: str, page: Query[Page]) -> dict[str, Any]:
     project, _ = access_project_by_slug(_user(request), slug, Permission.MANAGE_RELEASES)
-    return paginate(
-        queries.releases_of(project), NEWEST_FIRST, limit=page.limit, cursor=page.cursor, serialize=release_out
+    listed = paginate(
+        queries.releases_of(project), NEWEST_FIRST, limit=page.limit, cursor=page.cursor, serialize=lambda r: r
     )
+    # Each release's reports, advisories and notices for the whole page at once (no query per release).
+    listed["items"] = [release_out(r) for r in queries.prefetch_for_list(listed["items"])]
+    return listed
 
 
 @router.post(RELEASES, response={201: ReleaseOut}, summary="Plan a security release of fix_ready reports (the team)")

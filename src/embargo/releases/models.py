@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from embargo.ids import new_public_id
 from embargo.vault.sealing import SealedRecord, SealedTextField
@@ -46,7 +47,19 @@ class SecurityRelease(SealedRecord):
     cve_records_pending = models.JSONField(default=list, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["project", "-created_at", "-id"], name="release_list")]
+        indexes = [
+            models.Index(fields=["project", "-created_at", "-id"], name="release_list"),
+            # The worker's "is anything due?" (releases/publishing.py `run_due`) is an OR of these two conditions;
+            # each arm reads its own small partial index (the releases waiting for their moment; the published
+            # ones whose CVE records still wait), never the table of every release ever made.
+            models.Index(
+                fields=["release_at"], name="release_publication_due",
+                condition=Q(published_at__isnull=True, notices_sent_at__isnull=False),
+            ),
+            models.Index(
+                fields=["published_at"], name="release_cve_pending", condition=~Q(cve_records_pending=[]),
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"security release {self.public_id}"

@@ -27,6 +27,7 @@ from embargo.accounts.access import Permission, ReportAccess
 from embargo.accounts.models import User
 from embargo.advisories import actions as advisory_actions
 from embargo.advisories import cve_services, records
+from embargo.advisories import index as advisory_index
 from embargo.advisories.models import Advisory, AdvisoryState
 from embargo.audit.actions import fingerprint, record_event
 from embargo.audit.tags import Audience, Tag
@@ -181,6 +182,7 @@ def _publish_advisory(advisory: Advisory, report: Report, now: dt.datetime, acto
     advisory.published_at = now
     advisory.updated_at = now
     advisory.save(update_fields=["state", "published_at", "updated_at"])
+    advisory_index.refresh(advisory)  # the OSV API, all.zip and feeds read the public record from it
     record_event(
         Tag.ADVISORY_PUBLISHED, actor=actor, target=advisory, project=advisory.project, report=report,
         audience=Audience.PARTICIPANTS, data={"id": advisory.readable_id, "cve_id": advisory.cve_id},

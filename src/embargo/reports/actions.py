@@ -338,7 +338,8 @@ def do_mark_spam(access: ReportAccess, *, acting_user: User) -> Report:
         if workflow.is_open(State(report.state)):
             do_transition(access, State.REJECTED, acting_user=acting_user, reason="spam", tell_reporter=False)
         report.spam_at = clock.now()
-        Report.objects.filter(pk=report.pk).update(spam_at=report.spam_at)
+        report.purge_at = timing.purge_moment(report)  # the retention rule for spam (reports/retention.py)
+        Report.objects.filter(pk=report.pk).update(spam_at=report.spam_at, purge_at=report.purge_at)
         if report.reporter_id is not None:
             User.objects.filter(pk=report.reporter_id).update(spam_reports=F("spam_reports") + 1)
         _report_event(Tag.REPORT_MARKED_SPAM, report, actor=acting_user, target=report, audience=Audience.TEAM, data={})

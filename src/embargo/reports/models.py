@@ -77,6 +77,9 @@ class Report(SealedRecord):
     next_due_at = models.DateTimeField(null=True)
     # When the worker next has a reminder to send for this report; idle passes read only this index.
     next_reminder_at = models.DateTimeField(null=True)
+    # Retention: when the worker purges this spam or rejected report (empty while it is kept), and when it did.
+    purge_at = models.DateTimeField(null=True)
+    purged_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [
@@ -84,9 +87,18 @@ class Report(SealedRecord):
             models.Index(fields=["project", "state", "next_due_at", "id"], name="report_inbox_state"),
             models.Index(fields=["assignee", "next_due_at", "id"], name="report_inbox_assignee"),
             models.Index(fields=["reporter", "-created_at", "-id"], name="report_mine"),
+            # The inbox's other two lists (`?spam`, `?held`): few rows, each in its own partial index, so listing
+            # them does not walk the project's whole inbox.
+            models.Index(
+                fields=["project", "next_due_at", "id"], name="report_inbox_spam", condition=Q(spam_at__isnull=False)
+            ),
+            models.Index(
+                fields=["project", "next_due_at", "id"], name="report_inbox_held", condition=Q(held_at__isnull=False)
+            ),
             models.Index(
                 fields=["next_reminder_at"], name="report_reminder_due", condition=Q(next_reminder_at__isnull=False)
             ),
+            models.Index(fields=["purge_at"], name="report_purge_due", condition=Q(purge_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from embargo import clock
-from embargo.domain import clocks, reminders
+from embargo.domain import clocks, reminders, retention
 from embargo.domain.policy import Policy
 from embargo.domain.workflow import State
+from embargo.projects.models import Project
 from embargo.reports.models import Report, SentReminder
 
 
@@ -56,6 +57,25 @@ def refresh(report: Report, policy: Policy | None = None) -> None:
     )
     plan = reminders.due(times, policy, moment, already=already, needs_info_since=report.needs_info_since)
     report.next_reminder_at = moment if plan.send else plan.next_at
+    report.purge_at = purge_moment(report)
 
 
-REFRESHED_FIELDS = ("response_target_at", "response_due_at", "fix_due_at", "next_due_at", "next_reminder_at")
+def retention_rule(project: Project) -> retention.Rule:
+    return retention.Rule(spam_days=project.purge_spam_after_days, rejected_days=project.purge_rejected_after_days)
+
+
+def purge_moment(report: Report) -> dt.datetime | None:
+    """When the project's retention rule purges the report (None: kept, or purged already)."""
+    if report.purged_at is not None:
+        return None
+    return retention.purge_at(
+        retention_rule(report.project),
+        rejected=report.state == State.REJECTED,
+        closed_at=report.closed_at,
+        spam_at=report.spam_at,
+    )
+
+
+REFRESHED_FIELDS = (
+    "response_target_at", "response_due_at", "fix_due_at", "next_due_at", "next_reminder_at", "purge_at",
+)  # fmt: skip

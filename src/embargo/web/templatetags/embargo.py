@@ -113,6 +113,9 @@ EVENT_LABELS = {
     "release:notices_sent": "sent the embargo notices to packagers",
     "release:report_removed": "took the report out of its security release",
     "release:embargo_broken": "recorded that the embargo is broken",
+    "report:marked_spam": "marked it as spam",
+    "report:hold_released": "let it into the inbox",
+    "report:purged": "purged its text, messages and files (retention rule)",
 }
 
 
