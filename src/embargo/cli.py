@@ -321,17 +321,27 @@ def cmd_policy_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_project_add_member(args: argparse.Namespace) -> int:
+def _project_and_user(args: argparse.Namespace) -> tuple[Any, Any] | str:
+    """The project `args.slug` and the user `args.email`, or the message saying which is missing."""
     from embargo.accounts.models import User
-    from embargo.projects.actions import do_add_member
     from embargo.projects.models import Project
 
     project = Project.objects.filter(slug=args.slug).first()
     if project is None:
-        return _fail(f"no project {args.slug!r}")
+        return f"no project {args.slug!r}"
     user = User.objects.filter(email=args.email.strip().lower()).first()
     if user is None:
-        return _fail(f"no user {args.email!r}; create one with `embargo user create {args.email}`")
+        return f"no user {args.email!r}; create one with `embargo user create {args.email}`"
+    return project, user
+
+
+def cmd_project_add_member(args: argparse.Namespace) -> int:
+    from embargo.projects.actions import do_add_member
+
+    found = _project_and_user(args)
+    if isinstance(found, str):
+        return _fail(found)
+    project, user = found
     do_add_member(project, user, args.role, acting_user=None)
     _print(args, {"project": project.slug, "user": user.email, "role": args.role},
            f"{user.email} is now {args.role} of {project.slug}.")  # fmt: skip
@@ -342,14 +352,11 @@ def cmd_project_remove_member(args: argparse.Namespace) -> int:
     from embargo.accounts.models import User
     from embargo.errors import ActionError
     from embargo.projects.actions import do_remove_member
-    from embargo.projects.models import Project
 
-    project = Project.objects.filter(slug=args.slug).first()
-    if project is None:
-        return _fail(f"no project {args.slug!r}")
-    user = User.objects.filter(email=args.email.strip().lower()).first()
-    if user is None:
-        return _fail(f"no user {args.email!r}")
+    found = _project_and_user(args)
+    if isinstance(found, str):
+        return _fail(found)
+    project, user = found
     heir = None
     if args.reassign_to:
         heir = User.objects.filter(email=args.reassign_to.strip().lower()).first()
