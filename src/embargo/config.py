@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,18 +30,27 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def read_or_create_secret(path: Path, make: Callable[[], str] | None = None) -> str:
-    """Returns the secret stored at `path`, creating it (mode 0600, exclusively) when absent."""
+    """Returns the secret stored at `path`, creating it (mode 0600) when absent.
+
+    Several processes may start at once on a new data dir (the web workers): the secret is written whole to a
+    file of this process's own and then linked to `path`, which fails if another process got there first. So
+    `path` never exists half-written, and every process ends up with the one value that won."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
     ensure_private_dir(path.parent)
     value = make() if make else secrets.token_urlsafe(50)
+    fd, draft = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another process created it first: use theirs.
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(value + "\n")
+        with os.fdopen(fd, "w") as f:
+            f.write(value + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return path.read_text().strip()  # another process created it first: use theirs
+    finally:
+        os.unlink(draft)
     return value

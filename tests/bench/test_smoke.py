@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,12 +38,27 @@ def _small_run(tmp_path: Path) -> tuple[list[dict[str, Any]], str]:
         db = "postgres"
         env["EMBARGO_BENCH_POSTGRES_URL"] = server
     result = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--small", "--db", db, "--json", str(out)],
+        [sys.executable, "-m", "bench.run", "--small", "--db", db, "--json", str(out), "--keep"],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200, check=False,
     )  # fmt: skip
-    log = f"--- stdout\n{result.stdout}--- stderr\n{result.stderr[-20000:]}"
+    log = f"--- stdout\n{result.stdout}--- stderr\n{result.stderr[-20000:]}{_server_errors(result.stderr)}"
     assert result.returncode == 0, log
     return json.loads(out.read_text()), log
+
+
+def _server_errors(stderr: str) -> str:
+    """The tracebacks in the logs of the servers and workers the run started (its scratch directory is kept for
+    this, then removed): a failed check then shows its cause."""
+    kept = re.search(r"^scratch directory kept: (.+)$", stderr, re.MULTILINE)
+    if not kept:
+        return ""
+    scratch = Path(kept.group(1).strip())
+    found = []
+    for path in sorted(scratch.rglob("*.log")):
+        text = path.read_text(errors="replace")
+        found += [f"--- {path.name}\n{text[m.start() : m.start() + 3000]}" for m in re.finditer("Traceback", text)]
+    shutil.rmtree(scratch, ignore_errors=True)
+    return "".join(f"\n{chunk}" for chunk in found[:5])
 
 
 def test_every_benchmark_gives_sane_figures_in_a_small_run(tmp_path: Path) -> None:
@@ -63,7 +80,7 @@ def test_every_benchmark_gives_sane_figures_in_a_small_run(tmp_path: Path) -> No
             assert figure["value"] > 0, figure
         # Figures whose target is an equality are checks of the work done, not of speed: they must hold.
         if figure["target"].startswith("="):
-            assert figure["met"] is True, (figure, log)
+            assert figure["met"] is True, (figure["benchmark"], figure["measure"], figure["note"], log)
 
     intake = by_benchmark["intake"]
     assert intake["reports created"]["value"] >= 1
