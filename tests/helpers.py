@@ -137,3 +137,22 @@ def turn_translation_on(settings: Any, report_id: str, *, url: str = "http://127
     access = access_report_by_id(maintainer, report_id, Permission.SET_LANGUAGE)
     do_set_language(access, language="fr", preferred_language=None, acting_user=maintainer)
     return Translation.objects.get(report=report, field="description").public_id
+
+
+def transferred_in(report_id: str, *, from_slug: str = "other") -> str:
+    """Records that the report came from the project `from_slug`, whose team asked to stay informed (the permission
+    matrices' transfer: written as the action would leave it, without moving the report twice); returns its ID,
+    which is also a stub of `from_slug`'s. tests/reports/test_transfers.py makes transfers through the action."""
+    from embargo import clock
+    from embargo.reports.models import Report, ReportTransfer
+
+    report = Report.objects.select_related("project").get(public_id=report_id)
+    source = Project.objects.get(slug=from_slug)
+    by = User.objects.filter(memberships__project=source).order_by("id").first()
+    assert by is not None
+    transfer = ReportTransfer(
+        report=report, from_project=source, to_project=report.project, by=by, at=clock.now(), keep_informed=True
+    )
+    transfer.note = "Belongs to the receiving project."
+    transfer.save()
+    return transfer.public_id

@@ -99,6 +99,16 @@ def seed_reports(w: World, n: int) -> None:
             do_mark_spam(access_report_by_id(owner, report_id, Permission.VIEW_REPORT), acting_user=owner)
 
 
+def seed_transfers(w: World, n: int) -> None:
+    """Reports handed to the project `other`, every other one with its state kept known to the sending team."""
+    from embargo.reports.transfers import do_transfer_report, find_project
+
+    maintainer, other = w.user("maintainer"), find_project("other")
+    for i in range(n):
+        access = w.access(report_id=new_report(w))
+        do_transfer_report(access, other, acting_user=maintainer, note=f"note {w.next()}", keep_informed=i % 2 == 0)
+
+
 def seed_messages(w: World, n: int) -> None:
     # Alternating authors and audiences, so that each message's author and role are looked up.
     for i in range(n):
@@ -235,6 +245,11 @@ GROUPS = [
         Route("api events (reporter)", _report("events"), caller="reporter"),
     )),
     Group("attachments", seed_attachments, (Route("api attachments", _report("attachments")),)),
+    Group("transfers", seed_transfers, (
+        Route("web transfers", _const("/projects/requests/transfers/"), web=True),
+        Route("web inbox (its stubs)", _const("/projects/requests/inbox/"), web=True),
+        Route("api transfers", _const("/api/v1/projects/requests/transfers")),
+    )),
     Group("collaborators", seed_collaborators, (Route("api collaborators", _report("collaborators")),)),
     Group("fixes", seed_fixes, (Route("api fixes", _report("fixes")),)),
     Group("reproductions", seed_reproductions, (Route("api reproductions", _report("reproductions")),)),

@@ -252,6 +252,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_in(args: argparse.Namespace) -> int:
+    """The SMTP (or LMTP) receiver of the projects' intake addresses and the reply addresses (docs/mail-in.md)."""
+    import asyncio
+    import contextlib
+    import signal
+
+    from embargo.mailin.receiver import serve
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            if task is not None:
+                asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+        protocol = "LMTP" if args.lmtp else "SMTP"
+
+        def ready() -> None:
+            print(f"embargo mail-in: {protocol} on {args.host}:{args.port} (Ctrl-C stops)", flush=True)
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await serve(args.host, args.port, lmtp=args.lmtp, ready=ready)
+
+    try:
+        asyncio.run(main())
+    except OSError as e:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {e.strerror}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from embargo.projects.demo import load_demo
 
@@ -746,6 +774,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="with --once: run the pass as if it were this moment (ISO-8601)")
     p.add_argument("--dry-run", action="store_true", help="print the reminders that are due, and send nothing")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between passes when idle")
+    p = command(
+        nouns, "mail-in", cmd_mail_in, "receive reports and replies by e-mail (SMTP or LMTP, from your mail server)"
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2525)
+    p.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP (e.g. for Postfix's lmtp transport)")
     p = command(nouns, "migrate", cmd_migrate, "create or update the database")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--verbose", action="store_true")

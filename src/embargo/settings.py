@@ -21,6 +21,10 @@ EMBARGO_BASE_URL = config.env("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Without an SMTP server, e-mail is written as .eml files under DATA_DIR/mail/ for a newcomer to read.
 EMBARGO_SMTP_URL = config.env("SMTP_URL")
 EMBARGO_MAIL_FROM = config.env("MAIL_FROM", "Embargo <embargo@localhost>")
+# `embargo mail-in` (docs/mail-in.md): the domain of reply addresses (reply+TOKEN@domain), the host of BASE_URL by
+# default; mail larger than MAX_BYTES is refused at DATA.
+EMBARGO_MAIL_IN_DOMAIN = config.env("MAIL_IN_DOMAIN").strip().lower()
+EMBARGO_MAIL_IN_MAX_BYTES = int(config.env("MAIL_IN_MAX_BYTES", str(25 * 1024 * 1024)))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -43,6 +47,8 @@ INSTALLED_APPS = [
     "embargo.languages",
     "embargo.web",
     "embargo.throttle",
+    "embargo.webhooks",
+    "embargo.mailin",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +230,13 @@ EMBARGO_SECRET_KEY_FILE = config.env("SECRET_KEY_FILE")
 EMBARGO_GIT_ALLOWED_PATHS = [Path(p) for p in config.env("GIT_ALLOWED_PATHS").split(":") if p]
 # Outgoing connections to private and loopback addresses are refused unless the operator allows them.
 EMBARGO_ALLOW_PRIVATE_NETWORK = config.env("ALLOW_PRIVATE_NETWORK") == "1"
+# Webhooks (docs/webhooks.md): https to public addresses only, unless the operator allows plain http and chosen
+# private hosts or networks ("hooks.internal,127.0.0.1,10.0.0.0/8"); EMBARGO_ALLOW_PRIVATE_NETWORK allows both too.
+EMBARGO_WEBHOOK_ALLOW_HTTP = config.env("WEBHOOK_ALLOW_HTTP") == "1"
+EMBARGO_WEBHOOK_ALLOWED_HOSTS = [h.strip() for h in config.env("WEBHOOK_ALLOWED_HOSTS").split(",") if h.strip()]
+EMBARGO_WEBHOOK_TIMEOUT = float(config.env("WEBHOOK_TIMEOUT", "10"))
+# A CA bundle (PEM file) to check webhook receivers' certificates against instead of the usual public CAs.
+EMBARGO_WEBHOOK_CA_BUNDLE = config.env("WEBHOOK_CA_BUNDLE")
 # Advisories' readable IDs (PREFIX-YEAR-NNNN); OSV IDs use them as they are only for prefixes registered with OSV.
 EMBARGO_ADVISORY_PREFIX = config.env("ADVISORY_PREFIX", "EMB")
 EMBARGO_OSV_REGISTERED_PREFIXES = [p for p in config.env("OSV_REGISTERED_PREFIXES").split(",") if p]

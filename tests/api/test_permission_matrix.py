@@ -27,8 +27,17 @@ from embargo.fixes.models import Fix, Patch, Reproduction
 from embargo.languages.models import Translation
 from embargo.projects.models import Membership, Packager, PackagerRequest, Project, ProjectKey
 from embargo.releases.models import PackagerNotice, SecurityRelease
-from embargo.reports.models import Attachment, Collaborator, Message, Report
-from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, submit, turn_translation_on
+from embargo.reports.models import Attachment, Collaborator, Message, Report, ReportTransfer
+from embargo.webhooks.models import Webhook
+from tests.helpers import (
+    SECRET_TEXT,
+    SECRET_TITLE,
+    Api,
+    report_awaiting_confirmation,
+    submit,
+    transferred_in,
+    turn_translation_on,
+)
 from tests.releases.planning import release_date
 from tests.vault import keys as test_keys
 
@@ -150,6 +159,8 @@ class Rule:
 OWNER = frozenset({"owner"})
 EVERYONE = frozenset(ROLES)
 PACKAGER = "/api/v1/projects/{slug}/packagers/{packager_id}"
+WEBHOOKS = "/api/v1/projects/{slug}/webhooks"
+WEBHOOK = WEBHOOKS + "/{webhook_id}"
 JOIN_REQUEST = {
     "organisation": "Arch Security", "emails": ["security@arch.example.org"], "reason": "We package requests.",
 }  # fmt: skip
@@ -229,15 +240,34 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", PACKAGER): Rule(OWNER),
     ("PATCH", PACKAGER): Rule(OWNER, send({"contact_name": "Ada"})),
     ("DELETE", PACKAGER): Rule(OWNER),
+    # Webhooks: the owners' alone (tests/webhooks shows what they deliver).
+    ("GET", WEBHOOKS): Rule(OWNER),
+    ("POST", WEBHOOKS): Rule(OWNER, send({"url": "https://93.184.215.14/other", "events": ["report.received"]})),
+    ("GET", WEBHOOK): Rule(OWNER),
+    ("PATCH", WEBHOOK): Rule(OWNER, send({"active": False})),
+    ("DELETE", WEBHOOK): Rule(OWNER),
+    ("POST", WEBHOOK + "/test"): Rule(OWNER),
+    ("GET", WEBHOOK + "/deliveries"): Rule(OWNER),
     # Languages: the reporter and the team set them; the team asks for and corrects translations; everyone who
     # sees the report lists the translations they may read (tests/languages shows which).
     ("GET", "/api/v1/account/export"): Rule(SIGNED_IN),
     # One's own tokens: everyone lists theirs; the scenario's token is the owner's, so only the owner revokes it.
     ("GET", "/api/v1/account/tokens"): Rule(SIGNED_IN),
     ("DELETE", "/api/v1/account/tokens/{token_id}"): Rule(OWNER),
+    # One's own OpenPGP key (tests/notifications/test_encrypted_mail.py): everyone sets, reads and removes their own.
+    ("GET", "/api/v1/account/openpgp-key"): Rule(SIGNED_IN),
+    ("PUT", "/api/v1/account/openpgp-key"): Rule(
+        SIGNED_IN, lambda role: {"body": {"public_key": test_keys.other_key().public_armored}}
+    ),
+    ("DELETE", "/api/v1/account/openpgp-key"): Rule(SIGNED_IN),
     ("DELETE", "/api/v1/projects/{slug}/members/{member_id}"): Rule(OWNER),
     ("POST", REPORT + "/not-a-vulnerability"): Rule(TEAM, send({"note": "Ask in the forum."})),
     ("POST", REPORT + "/spam"): Rule(TEAM),
+    # Transfers (tests/reports/test_transfers.py): the team hands the report on (the scenario's is fix_ready, in a
+    # release not yet sent), stops the notices of the team it came from, and lists its own stubs.
+    ("POST", REPORT + "/transfer"): Rule(TEAM, send({"project": "other", "note": "It is in other's code."})),
+    ("POST", REPORT + "/transfers/{transfer_id}/stop-informing"): Rule(TEAM),
+    ("GET", "/api/v1/projects/{slug}/transfers"): Rule(TEAM),
     ("POST", REPORT + "/release-hold"): Rule(TEAM, held_then_let_in),
     ("PUT", REPORT + "/language"): Rule(TEAM | {"reporter"}, send({"preferred_language": "de"})),
     ("GET", REPORT + "/translations"): Rule(PARTICIPANTS),
@@ -330,6 +360,11 @@ class Scenario:
             "/api/v1/projects/requests/packager-requests", {**JOIN_REQUEST, "emails": ["security@gentoo.example.org"]}
         )
         assert asked.status == 201, asked.text
+        # A webhook of the project's (to a public address given as such: nothing is looked up).
+        webhook = team["owner"].post(
+            "/api/v1/projects/requests/webhooks", {"url": "https://93.184.215.14/hooks/embargo", "events": ["reminder"]}
+        )
+        assert webhook.status == 201, webhook.text
         # The report in a security release with its moment set and not sent yet.
         release = team["maintainer"].post(
             "/api/v1/projects/requests/security-releases",
@@ -350,6 +385,8 @@ class Scenario:
             "second_report_id": second,
             "packager_id": packager.json["id"],
             "request_id": asked.json["id"],
+            "transfer_id": transferred_in(report_id),
+            "webhook_id": webhook.json["id"],
         }
         owner = User.objects.get(email="owner@example.org")
         scoped = {
@@ -388,6 +425,9 @@ class Scenario:
             "sessions": list(User.objects.values_list("session_version", flat=True).order_by("id")),
             "tokens": list(ApiToken.objects.values_list("pk", "revoked_at").order_by("id")),
             "translations": list(Translation.objects.values_list("public_id", "status", "corrected_at", "updated_at")),
+            "report_project": report.project_id,
+            "transfers": list(ReportTransfer.objects.values_list("public_id", "informing_stopped_at").order_by("id")),
+            "webhooks": list(Webhook.objects.values_list("public_id", "active", "secret", "updated_at").order_by("id")),
         }
 
 

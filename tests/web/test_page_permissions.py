@@ -34,9 +34,16 @@ from embargo.releases import links as release_links
 from embargo.releases.models import PackagerNotice, SecurityRelease
 from embargo.reports import links
 from embargo.reports.actions import do_revoke_reporter_links
-from embargo.reports.models import Attachment, Collaborator, Message, Report
+from embargo.reports.models import Attachment, Collaborator, Message, Report, ReportTransfer
 from embargo.reports.views import HANDLERS
-from tests.helpers import SECRET_TEXT, SECRET_TITLE, Api, report_awaiting_confirmation, turn_translation_on
+from tests.helpers import (
+    SECRET_TEXT,
+    SECRET_TITLE,
+    Api,
+    report_awaiting_confirmation,
+    transferred_in,
+    turn_translation_on,
+)
 from tests.vault import keys as test_keys
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +105,7 @@ PAGE_RULES: dict[str, Rule] = {
     "account-delete": Rule("/account/delete/", SIGNED_IN),
     "second-factor": Rule("/account/2fa/", SIGNED_IN),
     "account-tokens": Rule("/account/tokens/", SIGNED_IN),
+    "account-key": Rule("/account/key/", SIGNED_IN),
     "reauth": Rule("/account/confirm/", SIGNED_IN),
     # The QR code of a second factor being set up: there is none once it is on, as for everyone here (signed in
     # through `force_login`, which gives a factor); tests/accounts/test_second_factor.py shows it while set up.
@@ -110,6 +118,8 @@ PAGE_RULES: dict[str, Rule] = {
     "project-settings": Rule("/projects/{slug}/settings/", frozenset({"owner"})),
     "project-packagers": Rule("/projects/{slug}/settings/packagers/", frozenset({"owner"})),
     "project-reads": Rule("/projects/{slug}/settings/reads/", frozenset({"owner"})),
+    "project-webhooks": Rule("/projects/{slug}/settings/webhooks/", frozenset({"owner"})),
+    "project-webhook": Rule("/projects/{slug}/settings/webhooks/{webhook_id}/", frozenset({"owner"})),
     "packager-join": Rule("/projects/{slug}/packagers/join/", EVERYONE),  # no account needed
     "project-key": Rule("/projects/{slug}/pgp-key.asc", EVERYONE, login=False),
     "security-txt": Rule("/.well-known/security.txt", EVERYONE, login=False),
@@ -140,6 +150,27 @@ PAGE_RULES: dict[str, Rule] = {
     "release": Rule("/projects/{slug}/releases/{release_id}/", TEAM, shows=TEAM),  # names the release's reports
     "report": Rule(REPORT, PARTICIPANTS, thread=True),
     "download": Rule(REPORT + "attachments/{attachment_id}/", PARTICIPANTS),
+    # Transfers (tests/reports/test_transfers.py): the team hands the report on, or stops the notices of the team it
+    # came from (the project `other`, whose stubs are its maintainer's — the `stranger` here).
+    "report-transfer": Rule(
+        REPORT + "transfer/",
+        TEAM,
+        method="POST",
+        status=302,
+        goes_to="",
+        data=lambda r, p: {"project": "other"},
+        changes="project",
+    ),
+    "transfer-stop-informing": Rule(
+        REPORT + "transfers/{transfer_id}/stop-informing/",
+        TEAM,
+        method="POST",
+        status=302,
+        goes_to=REPORT,
+        changes="transfers",
+    ),
+    "transfers": Rule("/projects/{slug}/transfers/", TEAM),
+    "transfer-stub": Rule("/projects/other/transfers/{transfer_id}/", frozenset({"stranger"})),
     "report-link": Rule(LINK, frozenset({"link"}), REPORT_ROLES, login=False, thread=True),
     "download-link": Rule(LINK + "attachments/{attachment_id}/", frozenset({"link"}), REPORT_ROLES, login=False),
 }
@@ -177,6 +208,33 @@ def held(role: str, report_id: str) -> dict[str, Any]:
     return {}
 
 
+def a_public_key(role: str, params: dict[str, str]) -> dict[str, Any]:
+    return {"public_key": test_keys.packager_key().public_armored}
+
+
+def key_on_file(role: str, params: dict[str, str]) -> dict[str, Any]:
+    """The reporter has a key to remove (given by the reporter's roles only: for the others nothing may change)."""
+    if role in REPORTER:
+        from embargo.accounts.actions import do_set_openpgp_key
+
+        reporter = User.objects.get(email="reporter@example.org")
+        do_set_openpgp_key(reporter, test_keys.packager_key().public_armored, acting_user=reporter)
+    return {}
+
+
+def key_offered(role: str, params: dict[str, str]) -> dict[str, Any]:
+    """The key the report's e-mail was signed with, offered to the reporter (as mail-in keeps it)."""
+    from embargo.mailin.actions import _keep
+    from embargo.mailin.models import Outcome
+
+    key = test_keys.packager_key()
+    report = Report.objects.get(public_id=params["report_id"])
+    _keep(b"Subject: signed\r\n\r\nSigned.\r\n", envelope_from="reporter@example.org", recipient="security@example.org",
+          sender="reporter@example.org", outcome=Outcome.REPORT, note="", project=report.project, report=report,
+          proposed=(key.public_armored, key.fingerprint))  # fmt: skip
+    return {"fingerprint": key.fingerprint}
+
+
 def patch_upload(role: str, params: dict[str, str]) -> dict[str, Any]:
     return {"fix_id": params["fix_id"], "branch": "main", "file": SimpleUploadedFile("b.patch", b"--- a/y\n+++ b/y\n")}
 
@@ -203,6 +261,10 @@ ACTION_RULES: dict[str, Rule] = {
     "correct_translation": action(
         TEAM, "translations", lambda role, p: {"translation": p["translation_id"], "text": "Corrected by hand."}
     ),
+    # The reporter's own OpenPGP key (tests/reports/test_reporter_key.py).
+    "set_key": action(REPORTER, "openpgp_keys", a_public_key),
+    "remove_key": action(REPORTER, "events", key_on_file),
+    "adopt_key": action(REPORTER, "openpgp_keys", key_offered),
 }
 
 
@@ -274,6 +336,8 @@ class Scenario:
             "fix_id": made["fix_id"],
             "release_id": release.json["id"],
             "translation_id": turn_translation_on(settings, report_id),
+            "transfer_id": transferred_in(report_id),
+            "webhook_id": _webhook(team),
             **packager_params,
         }
         return cls(client=client, params=params)
@@ -302,7 +366,19 @@ class Scenario:
             "languages": (report.language, report.language_source, report.preferred_language),
             "spam": report.spam_at,
             "translations": list(Translation.objects.values_list("public_id", "status", "corrected_at", "updated_at")),
+            "project": report.project_id,
+            "transfers": list(ReportTransfer.objects.values_list("public_id", "informing_stopped_at").order_by("id")),
+            "openpgp_keys": list(User.objects.order_by("id").values_list("openpgp_fingerprint", flat=True)),
         }
+
+
+def _webhook(team: dict[str, Api]) -> str:
+    """A webhook of the project's (to a public address given as such: nothing is looked up)."""
+    hook = team["owner"].post(
+        "/api/v1/projects/requests/webhooks", {"url": "https://93.184.215.14/hooks/embargo", "events": ["reminder"]}
+    )
+    assert hook.status == 201, hook.text
+    return str(hook.json["id"])
 
 
 def _packager_links(team: dict[str, Api], report_id: str, release_id: str, role: str) -> dict[str, str]:

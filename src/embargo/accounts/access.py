@@ -55,6 +55,11 @@ class Permission(StrEnum):
     MANAGE_TRANSLATIONS = "manage_translations"
     # Closing a report as "not a vulnerability" or as spam.
     MODERATE = "moderate"
+    # Handing the report to another project, and stopping a sending team's state notices (reports/transfers.py).
+    TRANSFER_REPORT = "transfer_report"
+    # The reporter's own OpenPGP key, from the report's page: their private link proves the address it is for
+    # (reports/reporter_key.py). Nobody else's: the team never sets a reporter's key.
+    SET_OWN_KEY = "set_own_key"
 
 
 _PARTICIPANT = frozenset({Permission.VIEW_REPORT, Permission.POST_MESSAGE, Permission.ADD_ATTACHMENT})
@@ -71,6 +76,7 @@ _TEAM_ON_REPORT = _PARTICIPANT | {
     Permission.SET_LANGUAGE,
     Permission.MANAGE_TRANSLATIONS,
     Permission.MODERATE,
+    Permission.TRANSFER_REPORT,
 }
 GRANTS: dict[Actor, frozenset[Permission]] = {
     Actor.OWNER: _TEAM_ON_REPORT | {Permission.LIST_PROJECT_REPORTS, Permission.MANAGE_PROJECT},
@@ -83,6 +89,7 @@ GRANTS: dict[Actor, frozenset[Permission]] = {
         Permission.CONFIRM_FIX,
         Permission.VIEW_RELEASE,
         Permission.SET_LANGUAGE,
+        Permission.SET_OWN_KEY,
     },
     Actor.COLLABORATOR: _PARTICIPANT,
 }

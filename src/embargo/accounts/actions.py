@@ -19,6 +19,7 @@ from embargo.audit.tags import Tag
 from embargo.domain.tokens import Scope
 from embargo.errors import ActionError
 from embargo.notifications.outbox import queue_email
+from embargo.vault import openpgp
 
 if TYPE_CHECKING:
     from embargo.projects.models import Project
@@ -203,3 +204,40 @@ def do_set_password_by_link(user: User, password: str) -> None:
             fields.append("email_verified_at")
         user.save(update_fields=fields)
         record_event(Tag.PASSWORD_RESET, actor=user, target=user)
+
+
+def do_set_openpgp_key(user: User, armored: str, *, acting_user: User) -> openpgp.KeyInfo:
+    """The person gives their OpenPGP public key: GnuPG reads it and checks that it can take encryption now;
+    from then on their notifications carry the content, encrypted to it. It replaces a key given earlier.
+    Only the person themselves may set it (the pages and the API pass their own account)."""
+    if acting_user.pk != user.pk:
+        raise ActionError("No such account.", code="not_found", status=404)
+    try:
+        info = openpgp.inspect_public_key(armored, now=clock.now(), purpose="encrypt")
+    except openpgp.KeyRefused as refusal:
+        raise AccountError(f"This key cannot be used: {refusal.reason}.", field="public_key") from None
+    with transaction.atomic():
+        old = user.openpgp_fingerprint
+        user.openpgp_key = armored.strip() + "\n"
+        user.openpgp_fingerprint = info.fingerprint
+        user.openpgp_expires_at = info.expires_at
+        user.save(update_fields=["openpgp_key", "openpgp_fingerprint", "openpgp_expires_at"])
+        record_event(
+            Tag.OPENPGP_KEY_SET, actor=acting_user, target=user,
+            data={"fingerprint": info.fingerprint, "old": old or None,
+                  "expires_at": info.expires_at.isoformat() if info.expires_at else None},
+        )  # fmt: skip
+    return info
+
+
+def do_remove_openpgp_key(user: User, *, acting_user: User) -> None:
+    """The person takes their key away: their notifications are content-free notices again."""
+    if acting_user.pk != user.pk:
+        raise ActionError("No such account.", code="not_found", status=404)
+    if not user.openpgp_key:
+        return
+    with transaction.atomic():
+        old = user.openpgp_fingerprint
+        user.openpgp_key, user.openpgp_fingerprint, user.openpgp_expires_at = "", "", None
+        user.save(update_fields=["openpgp_key", "openpgp_fingerprint", "openpgp_expires_at"])
+        record_event(Tag.OPENPGP_KEY_REMOVED, actor=acting_user, target=user, data={"fingerprint": old})

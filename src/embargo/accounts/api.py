@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from embargo.accounts import lifecycle
-from embargo.accounts.actions import do_revoke_token
-from embargo.accounts.models import ApiToken
+from embargo.accounts.actions import do_remove_openpgp_key, do_revoke_token, do_set_openpgp_key
+from embargo.accounts.models import ApiToken, User
 from embargo.accounts.privacy_views import export_response
 
 router = Router(tags=["account"])
@@ -55,4 +55,45 @@ def list_tokens(request: HttpRequest) -> list[dict[str, Any]]:
 def revoke_token(request: HttpRequest, token_id: int) -> Status:
     user = request.auth  # type: ignore[attr-defined]
     do_revoke_token(user, token_id, acting_user=user)
+    return Status(204, None)
+
+
+class OpenPGPKeyIn(Schema):
+    public_key: str
+
+
+class OpenPGPKeyOut(Schema):
+    fingerprint: str | None
+    expires_at: dt.datetime | None
+    public_key: str | None
+
+
+def _key_of(user: User) -> dict[str, Any]:
+    return {
+        "fingerprint": user.openpgp_fingerprint or None,
+        "expires_at": user.openpgp_expires_at,
+        "public_key": user.openpgp_key or None,
+    }
+
+
+@router.get("/account/openpgp-key", response=OpenPGPKeyOut, summary="Your OpenPGP public key, if you gave one")
+def get_openpgp_key(request: HttpRequest) -> dict[str, Any]:
+    return _key_of(request.auth)  # type: ignore[attr-defined]
+
+
+@router.put(
+    "/account/openpgp-key",
+    response=OpenPGPKeyOut,
+    summary="Give your OpenPGP public key: notifications then carry the content, encrypted to it",
+)
+def set_openpgp_key(request: HttpRequest, body: OpenPGPKeyIn) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    do_set_openpgp_key(user, body.public_key, acting_user=user)
+    return _key_of(user)
+
+
+@router.delete("/account/openpgp-key", response={204: None}, summary="Remove your OpenPGP public key")
+def remove_openpgp_key(request: HttpRequest) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    do_remove_openpgp_key(user, acting_user=user)
     return Status(204, None)

@@ -49,6 +49,7 @@ def export_archive(user: User) -> bytes:
             "date_joined": _iso(user.date_joined),
             "email_verified_at": _iso(user.email_verified_at),
             "notify_optional": user.notify_optional,
+            "openpgp_fingerprint": user.openpgp_fingerprint or None,
             "tokens": [
                 {
                     "name": t.name,
@@ -129,6 +130,7 @@ def do_delete_account(user: User, *, password: str) -> None:
         user.email = f"deleted-{user.public_id}@invalid"
         user.name = ""
         user.pending_email = ""
+        user.openpgp_key, user.openpgp_fingerprint, user.openpgp_expires_at = "", "", None
         user.is_active = False
         user.notify_optional = False
         user.deleted_at = moment

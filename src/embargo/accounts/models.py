@@ -41,6 +41,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     session_version = models.PositiveIntegerField(default=1)
     # Set when the person deleted their account: what identified them is gone, their reports stay.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The person's OpenPGP public key (checked with GnuPG on entry, accounts.actions.do_set_openpgp_key): when it
+    # is present and has not expired, their notifications carry the content, encrypted to it (DESIGN.md).
+    openpgp_key = models.TextField(blank=True)
+    openpgp_fingerprint = models.CharField(max_length=64, blank=True)
+    openpgp_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -15,6 +15,7 @@ from embargo.formats import policy_document
 from embargo.projects import keys
 from embargo.projects.models import Project
 from embargo.releases import queries as release_queries
+from embargo.reports import track_record as report_track_record
 from embargo.web import markdown
 
 PROJECT_PAGE_LENGTH = 100
@@ -89,6 +90,8 @@ def project_security(request: HttpRequest, slug: str) -> HttpResponse:
         "older": older,
         "upcoming": release_queries.upcoming_public(project),
         "has_key": keys.has_active_key(project),
+        # Counts only, never a report's details (domain/track_record.py).
+        "track_record": report_track_record.of_project(project),
     }
     return render(request, "advisories/project_security.html", context)
 

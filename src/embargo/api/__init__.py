@@ -30,6 +30,7 @@ def _mount() -> None:
     from embargo.projects.api import router as projects_router
     from embargo.releases.api import router as releases_router
     from embargo.reports.api import router as reports_router
+    from embargo.webhooks.api import router as webhooks_router
 
     api.add_router("/", reports_router)
     api.add_router("/", projects_router)
@@ -39,6 +40,7 @@ def _mount() -> None:
     api.add_router("/", languages_router)
     api.add_router("/", accounts_router)
     api.add_router("/", audit_router)
+    api.add_router("/", webhooks_router)
 
 
 _mount()

@@ -12,6 +12,8 @@ class Tag(StrEnum):
     PASSWORD_RESET = "user:password_reset"  # noqa: S105 - an event tag, not a password
     TOKEN_CREATED = "token:created"  # noqa: S105 - an event tag, not a password
     TOKEN_REVOKED = "token:revoked"  # noqa: S105 - an event tag, not a password
+    OPENPGP_KEY_SET = "user:openpgp_key_set"
+    OPENPGP_KEY_REMOVED = "user:openpgp_key_removed"
     PROJECT_CREATED = "project:created"
     MEMBER_ADDED = "project:member_added"
     MEMBER_ROLE_CHANGED = "project:member_role_changed"
@@ -75,12 +77,23 @@ class Tag(StrEnum):
     REPORT_LANGUAGE_SET = "report:language_set"
     REPORT_MARKED_SPAM = "report:marked_spam"
     REPORT_HOLD_RELEASED = "report:hold_released"
+    # A report handed to another project: on the report's chain, and on each project's own (reports/transfers.py).
+    REPORT_TRANSFERRED = "report:transferred"
+    REPORT_TRANSFERRED_OUT = "project:report_transferred_out"
+    REPORT_TRANSFERRED_IN = "project:report_transferred_in"
+    TRANSFER_INFORMING_STOPPED = "report:transfer_informing_stopped"
     # A spam or rejected report lost its text, messages and files under the project's retention rule.
     REPORT_PURGED = "report:purged"
     TRANSLATION_REQUESTED = "translation:requested"
     # Report text was sent to the instance's translation service (a disclosure to a third party).
     TRANSLATION_SENT = "translation:sent"
     TRANSLATION_CORRECTED = "translation:corrected"
+    WEBHOOK_ADDED = "webhook:added"
+    WEBHOOK_CHANGED = "webhook:changed"
+    WEBHOOK_REMOVED = "webhook:removed"
+    WEBHOOK_TESTED = "webhook:tested"
+    # `embargo mail-in` kept a message it did not turn into a report or a message (an auto-reply, a loop).
+    MAIL_KEPT = "mail:kept"
 
 
 class Audience:

@@ -80,7 +80,15 @@ def render(row: OutboxMessage) -> EmailMessage:
     }
     if row.thread_id:
         headers.update({"In-Reply-To": row.thread_id, "References": row.thread_id})
-    return EmailMessage(subject, body, settings.EMBARGO_MAIL_FROM, [row.to_email], headers=headers)
+    # Answering a notification about a report writes in its thread: a reply address per recipient (mailin/tokens.py).
+    from embargo.mailin.tokens import reply_to_header
+
+    headers.update(reply_to_header(row))
+    notice = EmailMessage(subject, body, settings.EMBARGO_MAIL_FROM, [row.to_email], headers=headers)
+    # A recipient with an OpenPGP key gets the content too, encrypted (DESIGN.md "Secrets in e-mail").
+    from embargo.notifications import encrypted
+
+    return encrypted.protect(row, notice)
 
 
 def smtp_connection(url: str) -> BaseEmailBackend:

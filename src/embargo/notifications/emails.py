@@ -32,6 +32,10 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("report_message", False, "to participants: a new message is waiting"),
         EmailKind("report_assigned", False, "to a team member: a report was assigned to you"),
         EmailKind("collaborator_invited", True, "to a collaborator: you were invited to a report"),
+        # A report handed to another project (reports/transfers.py): the reporter must know who handles it now; the
+        # sending team, if it asked to stay informed, hears of each later state (the state only).
+        EmailKind("report_transferred", True, "to the reporter: another project now handles your report"),
+        EmailKind("transfer_state_changed", False, "to a former team: a report it transferred moved on"),
         # The policy's promises: a team member cannot turn these off, nor can a reporter stop hearing the truth.
         EmailKind("clock_reminder", True, "to the team: a promise of the policy falls due (remind, escalate, overdue)"),
         EmailKind("clock_late", True, "to the reporter: the project is late, and what happens next"),
@@ -53,12 +57,16 @@ EMAILS: dict[str, EmailKind] = {
         EmailKind("mastodon_announcement", True, "from the project's Mastodon account: a published advisory"),
         # Not an e-mail either: CVE Services is asked to reject a withdrawn advisory's CVE record.
         EmailKind("cve_record_rejection", True, "to CVE Services: reject the CVE record of a withdrawn advisory"),
+        # Not an e-mail: a signed POST to a project's webhook, delivered by embargo.webhooks.delivery.
+        EmailKind("webhook", True, "to a project's webhook URL: an event it subscribed to (docs/webhooks.md)"),
         # Release day: the team hears of the publication (or, from the worker, of a check failing at the moment); the
         # packagers that the embargo ended; the announcement lists get the public advisory as plain text.
         EmailKind("release_published", True, "to the team: the security release is public"),
         EmailKind("publication_alert", True, "to the team: the release moment came but a check fails"),
         EmailKind("embargo_ended", True, "to a packager: the embargo ended, and where the advisories are"),
         EmailKind("announcement", True, "to the announcement lists: the published advisory (oss-security style)"),
+        # `embargo mail-in`: a reporter whose e-mail could not all be read is told what was missed (mailin/).
+        EmailKind("mail_in_answer", True, "to a reporter by e-mail: part of their e-mail could not be read"),
     )
 }
 

@@ -257,6 +257,10 @@ def do_change_project(project: Project, changes: dict[str, object], *, acting_us
         changes["public_issues_url"] = url
     if "team_languages" in changes:
         changes["team_languages"] = clean_languages(changes["team_languages"] or [])  # type: ignore[arg-type]
+    if "intake_address" in changes:
+        from embargo.mailin.actions import clean_intake_address
+
+        changes["intake_address"] = clean_intake_address(project, changes["intake_address"])
     for name in RETENTION_DAYS:
         if name in changes:
             try:

@@ -148,6 +148,7 @@ class ProjectOut(Schema):
     translation_enabled: bool = Field(description="whether report text may go to the instance's translation service")
     translation_service: str | None = Field(description="the instance's translation service, if it has one")
     public_issues_url: str
+    intake_address: str = Field(description="where `embargo mail-in` takes reports by e-mail; empty: none")
     require_poc: bool
     hold_new_accounts: bool
     require_2fa_collaborators: bool
@@ -188,6 +189,9 @@ class ProjectPatch(Schema):
     public_issues_url: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None, description='the public issue tracker ("not a vulnerability" sends reporters there); "" none'
     )
+    intake_address: Annotated[str, StringConstraints(max_length=254)] | None = Field(
+        default=None, description='the address reports by e-mail arrive at (docs/mail-in.md); "" takes none'
+    )
     require_poc: StrictBool | None = Field(default=None, description="every report must carry a proof of concept")
     hold_new_accounts: StrictBool | None = Field(
         default=None, description="reports from new accounts wait for an owner's review before the inbox"
@@ -227,6 +231,7 @@ def project_out(project: Any) -> dict[str, Any]:
         **mastodon_out(project),
         **translation_out(project),
         "public_issues_url": project.public_issues_url,
+        "intake_address": project.intake_address,
         "require_poc": project.require_poc,
         "hold_new_accounts": project.hold_new_accounts,
         "require_2fa_collaborators": project.require_2fa_collaborators,

@@ -61,6 +61,11 @@ class IntakeForm(forms.Form):
         label="Public issue tracker", max_length=500, required=False,
         help_text="e.g. https://github.com/psf/requests/issues — where “not a vulnerability” sends reporters.",
     )  # fmt: skip
+    intake_address = forms.CharField(
+        label="Intake e-mail address", max_length=254, required=False,
+        help_text="e.g. security@example.org, forwarded by your mail server to `embargo mail-in`: mail to it becomes "
+        "a report. Empty: no reports by e-mail.",
+    )  # fmt: skip
     require_poc = forms.BooleanField(label="Every report must carry a proof of concept", required=False)
     hold_new_accounts = forms.BooleanField(
         label="Reports from new accounts wait for an owner's review before they reach the inbox", required=False

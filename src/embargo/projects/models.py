@@ -48,7 +48,17 @@ class Project(models.Model):
     purge_spam_after_days = models.PositiveIntegerField(null=True, default=30)
     purge_rejected_after_days = models.PositiveIntegerField(null=True, default=365)
     translation_enabled = models.BooleanField(default=False)
+    # The address `embargo mail-in` takes reports at (e.g. security@example.org, which the mail server forwards to
+    # it; docs/mail-in.md); lower case, empty when the project takes no mail.
+    intake_address = models.CharField(max_length=254, blank=True, default="")
     created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake_address"], condition=~models.Q(intake_address=""), name="one_project_per_intake_address"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug

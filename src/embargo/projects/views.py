@@ -40,6 +40,7 @@ from embargo.projects.forms import (
 from embargo.projects.models import MastodonAccount, Membership, PackagerRequestStatus, Project
 from embargo.reports import actions as report_actions
 from embargo.reports import queries as report_queries
+from embargo.reports import transfers as report_transfers
 from embargo.reports.api import INBOX_ORDER
 from embargo.reports.forms import ReportForm
 from embargo.vault.openpgp import fingerprint_display
@@ -143,6 +144,8 @@ def inbox(request: HttpRequest, slug: str) -> HttpResponse:
             "members": members,
             "states": list(State),
             "selected": {"state": state or "", "assignee": assignee_id or "", "overdue": overdue},
+            # The newest stubs of reports handed to other projects (reports/transfers.py).
+            "transfers": list(report_transfers.transfers_out(project)[:5]),
         },
     )
 
@@ -192,7 +195,9 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "translation_enabled": project.translation_enabled,
     }
     languages_form = LanguagesForm(request.POST if action == "languages" else None, initial=languages_initial)
-    intake_names = ("public_issues_url", "require_poc", "hold_new_accounts", "require_2fa_collaborators")
+    intake_names = (
+        "public_issues_url", "intake_address", "require_poc", "hold_new_accounts", "require_2fa_collaborators",
+    )  # fmt: skip
     intake_initial = {name: getattr(project, name) for name in intake_names}
     intake_form = IntakeForm(request.POST if action == "intake" else None, initial=intake_initial)
     retention_initial = {name: getattr(project, name) for name in project_actions.RETENTION_DAYS}

@@ -29,6 +29,7 @@ from embargo.fixes.models import Patch
 from embargo.notifications.delivery import Cancelled, DeliveryError
 from embargo.notifications.models import OutboxMessage
 from embargo.notifications.outbox import mail_domain
+from embargo.notifications.prepared import PreparedEmail
 from embargo.projects.models import ProjectKey
 from embargo.releases import links
 from embargo.releases.models import PackagerNotice, SecurityRelease
@@ -236,30 +237,6 @@ def inner_message(notice: PackagerNotice, key: ProjectKey) -> MimeMessage:
     return message
 
 
-class _Raw:
-    """A message already serialised (a signature covers its bytes: it must not be serialised again)."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def as_bytes(self, *args: Any, **kwargs: Any) -> bytes:
-        return self.data
-
-    def as_string(self, *args: Any, **kwargs: Any) -> str:
-        return self.data.decode("ascii", "replace")
-
-
-class SignedNotice(EmailMessage):
-    """Django's e-mail with a PGP/MIME body made beforehand; recipients and sender as usual."""
-
-    def __init__(self, raw: bytes, *, to: list[str], from_email: str):
-        super().__init__(subject="", body="", from_email=from_email, to=to)
-        self.raw = raw
-
-    def message(self, *args: Any, **kwargs: Any) -> Any:
-        return _Raw(self.raw)
-
-
 def signing_key(release: SecurityRelease) -> ProjectKey:
     key = ProjectKey.objects.filter(project=release.project, retired_at__isnull=True).first()
     if key is None:
@@ -297,7 +274,7 @@ def build(row: OutboxMessage) -> EmailMessage:
     outer["Auto-Submitted"] = "auto-generated"
     outer["X-Auto-Response-Suppress"] = "All"
     raw = outer.as_bytes(policy=email.policy.SMTP)
-    return SignedNotice(raw, to=[row.to_email], from_email=settings.EMBARGO_MAIL_FROM)
+    return PreparedEmail(raw, to=[row.to_email], from_email=settings.EMBARGO_MAIL_FROM)
 
 
 def delivered(row: OutboxMessage) -> None:

@@ -155,7 +155,7 @@ def _post(
         report.first_response_at = moment
     if not internal and not transition_to:
         # A transition's comment is announced by the transition's own e-mail.
-        notify.message_posted(report, author=author, author_is_team=by_team)
+        notify.message_posted(report, author=author, author_is_team=by_team, message=message)
     record_event(
         Tag.MESSAGE_POSTED,
         actor=author,
@@ -204,6 +204,9 @@ def _move(report: Report, target: State, actor: User, *, reason: str = "") -> No
         audience=Audience.PARTICIPANTS,
         data=data,
     )
+    from embargo.reports import transfers  # transfers builds on this module
+
+    transfers.state_changed(report, target)  # a team that transferred the report and stays informed
 
 
 def _save(report: Report, *fields: str) -> None:

@@ -29,9 +29,9 @@ from embargo.domain import workflow
 from embargo.domain.workflow import State
 from embargo.languages import queries as language_queries
 from embargo.languages.schemas import translation_out
-from embargo.reports import actions, queries, timing
+from embargo.reports import actions, queries, timing, transfers
 from embargo.reports.http import attachment_response, clean_filename
-from embargo.reports.models import Attachment, Collaborator, Message, Report
+from embargo.reports.models import Attachment, Collaborator, Message, Report, ReportTransfer
 from embargo.reports.schemas import (
     AttachmentOut,
     AttachmentPage,
@@ -46,6 +46,9 @@ from embargo.reports.schemas import (
     ReportOut,
     ReportPage,
     ReportPatch,
+    TransferIn,
+    TransferOut,
+    TransferPage,
     TransitionIn,
 )
 
@@ -452,3 +455,58 @@ def list_events(request: HttpRequest, report_id: str, page: Query[Page]) -> dict
         queries.timeline(access), (Key("id"),), limit=page.limit, cursor=page.cursor,
         serialize=lambda e: _event_out(e, access.is_team),
     )  # fmt: skip
+
+
+# --- transfers (reports/transfers.py) --------------------------------------------------------------
+
+
+TRANSFERS_NEWEST_FIRST = (Key("at", descending=True, is_datetime=True), Key("id", descending=True))
+
+
+def _transfer_out(transfer: ReportTransfer) -> dict[str, Any]:
+    return {
+        "id": transfer.public_id,
+        "report": transfer.report.public_id,
+        "from_project": transfer.from_project.slug,
+        "to_project": transfer.to_project.slug,
+        "to_project_name": transfer.to_project.name,
+        "by": person(transfer.by, show_email=True),
+        "at": transfer.at,
+        "note": transfer.note,
+        "keep_informed": transfer.keep_informed,
+        "informing": transfer.informing,
+        "report_state": transfer.report.state if transfer.informing else None,
+    }
+
+
+@router.post(
+    "/reports/{report_id}/transfer", response={201: TransferOut}, summary="Hand the report to another project (team)"
+)
+def transfer_report(request: HttpRequest, report_id: str, payload: TransferIn) -> Status:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.TRANSFER_REPORT)
+    to_project = transfers.find_project(payload.project)
+    transfer = transfers.do_transfer_report(
+        access, to_project, acting_user=user, note=payload.note, keep_informed=payload.keep_informed
+    )
+    return Status(201, _transfer_out(transfer))
+
+
+@router.post(
+    "/reports/{report_id}/transfers/{transfer_id}/stop-informing",
+    response=TransferOut,
+    summary="Stop the state notices of the team the report came from (team)",
+)
+def stop_informing(request: HttpRequest, report_id: str, transfer_id: str) -> dict[str, Any]:
+    user = request.auth  # type: ignore[attr-defined]
+    access = _access(request, report_id, Permission.TRANSFER_REPORT)
+    return _transfer_out(transfers.do_stop_informing(access, transfer_id, acting_user=user))
+
+
+@router.get(
+    "/projects/{slug}/transfers", response=TransferPage, summary="The reports the project handed on: stubs (team)"
+)
+def project_transfers(request: HttpRequest, slug: str, page: Query[Page]) -> dict[str, Any]:
+    project, _ = access_project_by_slug(request.auth, slug, Permission.LIST_PROJECT_REPORTS)  # type: ignore[attr-defined]
+    stubs = transfers.transfers_out(project).select_related("from_project", "data_key")
+    return paginate(stubs, TRANSFERS_NEWEST_FIRST, limit=page.limit, cursor=page.cursor, serialize=_transfer_out)

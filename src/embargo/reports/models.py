@@ -186,3 +186,37 @@ class Collaborator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.report}"
+
+
+class ReportTransfer(SealedRecord):
+    """A report handed from one project to another (reports/transfers.py). The sending team keeps this record as
+    its stub of the report: where it went, when, by whom and why — no report content. With `keep_informed` the
+    sending team hears of the report's later state changes (the state only) until the receiving team stops it."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="transfers")
+    from_project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="transfers_out")
+    to_project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="transfers_in")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    # Why it was handed on, for both teams; sealed like messages (it may well describe the vulnerability).
+    note = SealedTextField()
+    keep_informed = models.BooleanField(default=False)
+    # The receiving team stopped telling the sending team (keep_informed was asked for and is no longer honoured).
+    informing_stopped_at = models.DateTimeField(null=True)
+    informing_stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["from_project", "-at", "-id"], name="transfer_out_newest"),
+            models.Index(fields=["report", "at", "id"], name="transfer_of_report"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} from {self.from_project} to {self.to_project}"
+
+    @property
+    def informing(self) -> bool:
+        return self.keep_informed and self.informing_stopped_at is None

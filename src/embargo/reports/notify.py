@@ -10,7 +10,7 @@ from embargo.notifications.emails import CLOCK_PROMISES, STATE_NEWS
 from embargo.notifications.outbox import queue_email
 from embargo.projects.models import Membership
 from embargo.reports import links
-from embargo.reports.models import Collaborator, Report
+from embargo.reports.models import Collaborator, Message, Report
 
 
 def reference(report: Report) -> str:
@@ -159,22 +159,26 @@ def report_transitioned(report: Report, *, actor: User) -> None:
         queue_email("report_state_changed", to=guest, report=report, context={**_base(report), **news})
 
 
-def message_posted(report: Report, *, author: User, author_is_team: bool) -> None:
-    """A non-internal message: the reporter and collaborators hear of it; the team hears of replies."""
+def message_posted(report: Report, *, author: User, author_is_team: bool, message: Message | None = None) -> None:
+    """A non-internal message: the reporter and collaborators hear of it; the team hears of replies. The row names
+    the message by its ID only: a recipient with an OpenPGP key gets its text encrypted (notifications.encrypted)."""
     link, _ = _reporter_link(report)
     label = "The team" if author_is_team else ("The reporter" if author == report.reporter else "A collaborator")
+    about = {"message": message.public_id} if message is not None else {}
     if report.reporter is not None and report.reporter != author:
         queue_email(
             "report_message",
             to=report.reporter,
             report=report,
-            context={**_base(report), "link": link, "author_label": label, "language": report.reply_language},
+            context={**_base(report), **about, "link": link, "author_label": label, "language": report.reply_language},
         )
     people = collaborators(report) + ([] if author_is_team else team_members(report))
     for person in _others(people, author):
         if person == report.reporter:
             continue
-        queue_email("report_message", to=person, report=report, context={**_base(report), "author_label": label})
+        queue_email(
+            "report_message", to=person, report=report, context={**_base(report), **about, "author_label": label}
+        )
 
 
 def report_assigned(report: Report, *, actor: User) -> None:

@@ -45,6 +45,7 @@ def purge(report_pk: int, now: dt.datetime) -> Purged | None:
     from embargo.advisories.models import Advisory
     from embargo.fixes.models import Patch
     from embargo.languages.models import Detection, Translation
+    from embargo.mailin.models import InboundMail
 
     stored: list[str] = []
     with transaction.atomic():
@@ -58,12 +59,15 @@ def purge(report_pk: int, now: dt.datetime) -> Purged | None:
         rule = retention.reason(timing.retention_rule(report.project), spam=report.spam_at is not None)
         stored += report.attachments.values_list("storage_name", flat=True)
         stored += Patch.objects.filter(fix__report=report).values_list("storage_name", flat=True)
+        # The e-mail the report or its messages came in, kept whole by `embargo mail-in` (mailin/).
+        stored += InboundMail.objects.filter(report=report).values_list("storage_name", flat=True)
         messages = report.messages.count()
         attachments = len(stored)
         Translation.objects.filter(report=report).delete()
         Detection.objects.filter(report=report).delete()
         report.messages.all().delete()
         report.attachments.all().delete()
+        InboundMail.objects.filter(report=report).delete()
         report.reproductions.all().delete()
         report.fixes.all().delete()
         Advisory.objects.filter(report=report, published_at__isnull=True).delete()

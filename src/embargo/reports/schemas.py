@@ -225,3 +225,32 @@ class EventOut(Schema):
 class EventPage(Schema):
     items: list[EventOut]
     next_cursor: str | None
+
+
+class TransferIn(Strict):
+    project: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="the slug of the receiving project"
+    )
+    note: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    keep_informed: StrictBool = Field(
+        default=False, description="the sending team hears of the report's later states (the state only)"
+    )
+
+
+class TransferOut(Schema):
+    id: str
+    report: str
+    from_project: str
+    to_project: str
+    to_project_name: str
+    by: dict[str, Any] | None
+    at: dt.datetime
+    note: str
+    keep_informed: bool
+    informing: bool = Field(description="keep_informed was asked for and the receiving team has not stopped it")
+    report_state: str | None = Field(description="the report's state, while the sending team is informed")
+
+
+class TransferPage(Schema):
+    items: list[TransferOut]
+    next_cursor: str | None

@@ -25,9 +25,10 @@ from embargo.domain.workflow import Actor, State, TransitionRefused
 from embargo.errors import ActionError
 from embargo.fixes import queries as fix_queries
 from embargo.languages import actions as language_actions
+from embargo.mailin import queries as mail_queries
 from embargo.notifications.emails import STATE_NEWS
 from embargo.projects.models import Membership
-from embargo.reports import actions, links, queries, timing
+from embargo.reports import actions, links, queries, reporter_key, timing, track_record, transfers
 from embargo.reports.forms import MessageForm
 from embargo.reports.http import attachment_response, clean_filename
 from embargo.reports.models import Report
@@ -311,6 +312,10 @@ HANDLERS: dict[str, Handler] = {
     "reproduce": _reproduce,
     "confirm_fix": _confirm_fix,
     "advisory": _save_advisory,
+    # The reporter's OpenPGP key, from their link or session (reports/reporter_key.py).
+    "set_key": reporter_key.set_key,
+    "remove_key": reporter_key.remove_key,
+    "adopt_key": reporter_key.adopt_key,
 }
 
 
@@ -376,6 +381,8 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         "next_step": STATE_NEWS.get(report.state, ("", ""))[1],
         "clocks": [c for c in timing.report_clocks(report) if access.is_team or c.name != "packagers"],
         "needs_info_time": timing.needs_info_total(report),
+        # The reporter reads the promises made to their report and whether they are kept (reports/track_record.py).
+        "promises": track_record.promises_of(report) if access.is_reporter else [],
         "fixes": list(fix_queries.fixes(access).prefetch_related("patches__data_key").order_by("created_at", "id")),
         "reproductions": list(fix_queries.reproductions(access).order_by("-created_at", "-id")[:20]),
         "reproduction_summary": fix_queries.reproduction_summary(access),
@@ -391,6 +398,13 @@ def _page_context(access: ReportAccess, base: str, error: dict[str, str] | None,
         **_language_view(access),
         "can_moderate": access.can(Permission.MODERATE),
         "report_is_open": workflow.is_open(State(report.state)) and report.spam_at is None,
+        # Where the report came from (reports/transfers.py), and whether this team may hand it on.
+        "transfers": list(transfers.transfers_of_report(report)) if access.is_team else [],
+        # How a report that came by e-mail arrived, and whether it was signed (mailin/).
+        "intake_note": mail_queries.intake_note(report) if access.is_team else "",
+        "can_transfer": access.can(Permission.TRANSFER_REPORT) and workflow.is_open(State(report.state)),
+        # The reporter's "Encrypted e-mail" section (None for everyone else).
+        "key_section": reporter_key.section(access, error, posted),
     }
 
 

@@ -115,6 +115,8 @@ EVENT_LABELS = {
     "release:embargo_broken": "recorded that the embargo is broken",
     "report:marked_spam": "marked it as spam",
     "report:hold_released": "let it into the inbox",
+    "report:transferred": "transferred it to another project",
+    "report:transfer_informing_stopped": "stopped telling the team it came from",
     "report:purged": "purged its text, messages and files (retention rule)",
 }
 

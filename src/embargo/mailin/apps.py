@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MailInConfig(AppConfig):
+    name = "embargo.mailin"
+    label = "mailin"
