@@ -333,6 +333,7 @@ EMBARGO_RATE_LIMITS: dict[str, dict[str, str]] = {
     "token": {"token": "600/1m"},
     "packager_join": {"ip": "5/1h"},
     "osv": {"ip": "600/1m"},
+    "mail_in": {"project": "60/1h"},  # reports by e-mail, per project (embargo mail-in)
 }
 for _item in config.env("RATE_LIMITS").split(","):
     if "=" in _item:
@@ -353,5 +354,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": config.env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # aiosmtpd's own log ("mail.log") names every recipient at INFO, and reply addresses are bearer credentials
+    # (docs/mail-in.md): only its warnings and errors. `embargo mail-in` logs each delivery itself.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
 }

@@ -161,3 +161,23 @@ def test_the_team_keeps_its_clocks_and_does_not_get_the_reporters_wording(team: 
     text = _text(browser.get(f"/reports/{rid}/").content.decode())
     assert "The policy's promises" in text
     assert "within the usual time — kept" not in text
+
+
+def test_the_record_moves_once_a_month_and_never_tells_of_a_new_or_held_report(team: dict[str, Api]) -> None:
+    for n in range(3):
+        _report(team, T0 + n * D, 2 * H)
+    clock.freeze(T0 + 40 * D)  # July 11: the record is as of July 1
+    before = _text(Client().get(PAGE).content.decode())
+    assert "3 reports" in before
+    assert "Answered within 12 hours: 100% (3 of 3)" in before
+    # A report this month, answered late, and one held for an owner's review: the page does not change.
+    _report(team, T0 + 40 * D, 60 * H)
+    held = _report(team, T0 + 31 * D, None)
+    Report.objects.filter(public_id=held).update(held_at=T0 + 31 * D)
+    clock.freeze(T0 + 45 * D)
+    assert _text(Client().get(PAGE).content.decode()) == before
+    # From August 1 the late one counts; the held one never does.
+    clock.freeze(dt.datetime(2026, 8, 1, 0, 5, tzinfo=dt.UTC))
+    after = _text(Client().get(PAGE).content.decode())
+    assert "4 reports" in after
+    assert "Answered within 12 hours: 75% (3 of 4)" in after

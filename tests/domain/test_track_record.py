@@ -6,7 +6,7 @@ import datetime as dt
 
 from embargo.domain.clocks import ReportTimes
 from embargo.domain.policy import REFERENCE
-from embargo.domain.track_record import Handled, Kept, promises, track_record
+from embargo.domain.track_record import Handled, Kept, as_of, promises, track_record
 from embargo.domain.workflow import State
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -160,3 +160,10 @@ def test_packagers_lead_time_once_a_release_moment_is_set() -> None:
 def test_credit_follows_consent() -> None:
     times = ReportTimes(state=State.RECEIVED, received_at=T0)
     assert kept(times, T0, credit_consent=True)["credit"] is Kept.NAMED
+
+
+def test_the_public_record_is_computed_as_of_the_start_of_the_month() -> None:
+    assert as_of(dt.datetime(2026, 12, 7, 13, 5, tzinfo=dt.UTC)) == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    # In UTC, whatever the zone of the moment given.
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert as_of(dt.datetime(2027, 1, 1, 0, 30, tzinfo=paris)) == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)

@@ -265,6 +265,23 @@ def test_the_receiving_team_may_grant_access_to_chosen_people_of_the_sending_tea
     assert team["owner"].get(case["base"]).status == 404
 
 
+def test_the_sending_teams_collaborators_lose_the_report_until_the_receiving_team_invites_them(
+    team: dict[str, Api],
+) -> None:
+    report_id = submit(team["reporter"])["id"]
+    base = f"/api/v1/reports/{report_id}"
+    assert team["owner"].post(f"{base}/collaborators", {"email": "collaborator@example.org"}).status == 201
+    assert team["collaborator"].get(base).status == 200
+    assert transfer(team["maintainer"], report_id).status == 201
+    assert team["collaborator"].get(base).status == 404
+    assert team["collaborator"].get(f"{base}/messages").status == 404
+    arrived = Event.objects.get(tag="project:report_transferred_in")
+    assert arrived.data["collaborators_ended"] == 1
+    # The receiving team may let them in again.
+    assert team["stranger"].post(f"{base}/collaborators", {"email": "collaborator@example.org"}).status == 201
+    assert team["collaborator"].get(base).status == 200
+
+
 def test_who_may_transfer(team: dict[str, Api]) -> None:
     report_id = submit(team["reporter"])["id"]
     base = f"/api/v1/reports/{report_id}"

@@ -171,8 +171,15 @@ def test_a_held_report_is_announced_when_an_owner_lets_it_in(team: dict[str, Api
     add_hook(team["owner"], receiver.url, events=["report.received"])
     assert team["owner"].patch("/api/v1/projects/requests", {"hold_new_accounts": True}).status == 200
     held = submit(team["reporter"])["id"]  # a new account's report waits for an owner's review
+    hook = Webhook.objects.get()
+    hook.events = ALL_EVENTS
+    hook.include_content = True
+    hook.save()
+    assert team["reporter"].post(f"/api/v1/reports/{held}/messages", {"body": MESSAGE}).status == 201
     worker.run_pass()
-    assert receiver.received == []
+    assert receiver.received == []  # neither the report nor what its sender adds while it is held
+    hook.events = ["report.received"]
+    hook.save()
     assert team["owner"].post(f"/api/v1/reports/{held}/release-hold", {}).status == 200
     worker.run_pass()
     [announced] = [r.json for r in receiver.received]

@@ -9,6 +9,10 @@ counts only, never a report's details:
 
 A figure resting on fewer than MINIMUM_REPORTS reports is not shown (None): with one or two reports it would
 tell the timing of a particular report rather than the project's habit.
+
+The public record is computed as of the start of the current month (`as_of`), not of the moment: a record that moved
+with every report would tell anyone watching the page that a new, still embargoed report had just arrived (the count
+goes up) or had just passed its limit unanswered.
 """
 
 from __future__ import annotations
@@ -37,9 +41,15 @@ class Handled:
     response_limit_hours: int
 
 
+def as_of(now: dt.datetime) -> dt.datetime:
+    """The moment the public record is computed at: the first instant of `now`'s month (UTC)."""
+    return now.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class TrackRecord:
     since: dt.datetime
+    until: dt.datetime  # the moment it was computed at (reports received in (since, until])
     received: int  # reports received in the window
     responses_counted: int  # those whose answer is known (answered, or past the limit)
     within_target: int | None  # None: fewer than MINIMUM_REPORTS responses counted
@@ -94,6 +104,7 @@ def track_record(
     enough_responses = counted >= minimum
     return TrackRecord(
         since=since,
+        until=now,
         received=len(recent),
         responses_counted=counted,
         within_target=target_kept if enough_responses else None,

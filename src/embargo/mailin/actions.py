@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from embargo import clock, ratelimit
 from embargo.accounts.access import Actor, Forbidden, ReportAccess, report_actors
@@ -25,17 +26,23 @@ from embargo.audit.tags import Tag
 from embargo.errors import ActionError
 from embargo.mailin import parsing, pgp, tokens
 from embargo.mailin.models import InboundMail, Outcome, Signature
+from embargo.notifications.models import OutboxMessage
 from embargo.notifications.outbox import queue_email
 from embargo.projects.models import Project, ProjectKey
 from embargo.reports import actions as report_actions
 from embargo.reports import links
 from embargo.reports.http import clean_filename
+from embargo.reports.models import Message as ReportMessage
 from embargo.reports.models import Report
 from embargo.vault import files, openpgp
 
 log = logging.getLogger(__name__)
 
 MAX_DESCRIPTION = 100_000  # as the API's schema (reports/schemas.py)
+MAX_ATTACHMENTS = 20  # files taken from one mail; the rest stay in the raw mail, and the note names them
+# What a mail whose OpenPGP message was taken in before gets (a replay: someone else's ciphertext sent again to
+# read it through their own private link). The raw mail is kept, nothing is read out of it.
+REPLAYED = "encrypted content already received"
 OK = "250 2.0.0 OK"
 
 
@@ -87,6 +94,10 @@ class Reading:
     # The message could not be opened at all (e.g. encrypted to a key the project does not hold).
     unreadable: str = ""
     problems: list[str] = field(default_factory=list)
+    # SHA-256 of the session key of the OpenPGP message it carried (InboundMail.session_key_sha256), and whether
+    # that message was taken in before (then `unreadable` is REPLAYED and the content is empty).
+    session_key: str = ""
+    replayed: bool = False
 
 
 def _project_keys(project: Project) -> list[str]:
@@ -95,36 +106,99 @@ def _project_keys(project: Project) -> list[str]:
     return [key.secret_key for key in sorted(keys, key=lambda k: k.retired_at is not None)]
 
 
-def read(message: Message, project: Project, *, known_keys: list[str]) -> Reading:
-    """Decrypts (PGP/MIME or inline) with the project's keys, checks signatures, and extracts the content."""
+def read(message: Message, project: Project, *, known_keys: list[str], raw: bytes | None = None) -> Reading:
+    """Decrypts (PGP/MIME or inline) with the project's keys, checks signatures, and extracts the content, with at
+    most MAX_ATTACHMENTS files of at most EMBARGO_MAX_ATTACHMENT_BYTES each (the note names those left out).
+
+    Never raises but for the database: a message the parser or GnuPG cannot cope with is `unreadable`. An OpenPGP
+    message whose session key was taken in before is refused (`replayed`), unless it comes in the very same mail
+    (`raw`) from the same sender, as a mail sent to several of our addresses does."""
+    try:
+        reading = _read(message, project, known_keys=known_keys)
+    except DatabaseError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever a sender's program did, the mail is kept and answered
+        log.warning("mail-in: a message could not be read (%s)", type(e).__name__)
+        reason = f"the message could not be read ({type(e).__name__})"
+        content = parsing.Content(subject=parsing.header(message, "Subject")[: parsing.MAX_TITLE])
+        reading = Reading(content, unreadable=reason, problems=[reason])
+    if reading.session_key and _seen_before(reading.session_key, message, raw):
+        subject = parsing.header(message, "Subject")[: parsing.MAX_TITLE]
+        reading = Reading(
+            parsing.Content(subject=subject), encrypted=True, unreadable=REPLAYED, problems=[REPLAYED],
+            session_key=reading.session_key, replayed=True,
+        )  # fmt: skip
+    return reading
+
+
+def _seen_before(session_key: str, message: Message, raw: bytes | None) -> bool:
+    earlier = InboundMail.objects.filter(session_key_sha256=session_key)
+    sender = parsing.from_address(message)
+    if raw is not None and sender:
+        earlier = earlier.exclude(sha256=hashlib.sha256(raw).hexdigest(), from_address=sender)
+    return earlier.exists()
+
+
+def _read(message: Message, project: Project, *, known_keys: list[str]) -> Reading:
     secret_keys = _project_keys(project)
     opened = pgp.open_message(message, secret_keys=secret_keys, known_keys=known_keys)
     content = parsing.extract(opened.message)
     if opened.encrypted and opened.message is not message and not parsing.header(opened.message, "Subject"):
         content.subject = parsing.header(message, "Subject")[: parsing.MAX_TITLE]
     reading = Reading(content, opened.encrypted, opened.signature, opened.signer, opened.problem)
-    if not opened.problem:
+    reading.session_key = opened.session_key
+    if any(isinstance(d, parsing.Unparsable) for d in opened.message.defects):
+        reading.unreadable = "the message's structure could not be read (parts nested too deeply)"
+        if reading.unreadable in content.problems:
+            content.problems.remove(reading.unreadable)
+    has_block = parsing.inline_pgp_block(content.text) is not None
+    if not reading.unreadable and not opened.problem and has_block and opened.session_key:
+        # One OpenPGP message per mail: a block inside a decrypted message stays as it is (its session key would
+        # go unrecorded otherwise, and a replayed ciphertext could hide there).
+        content.problems.append("an encrypted block inside the encrypted message was left as it is")
+    elif not reading.unreadable and not opened.problem and has_block:
         text, decrypted, problem = pgp.open_inline(
-            content.text, secret_keys=secret_keys, known_keys=[*known_keys, *content.keys]
+            content.text, secret_keys=secret_keys, known_keys=known_keys, enclosed_keys=content.keys
         )
-        if parsing.inline_pgp_block(content.text) is not None:
-            reading.encrypted = True
-            if decrypted is None:
-                reading.unreadable = problem
-            else:
-                content.text = text.strip()
-                if problem:
-                    reading.problems.append(problem)
-                if decrypted.signature != Signature.NOT_SIGNED:
-                    reading.signature, reading.signer = decrypted.signature, decrypted.signer
+        reading.encrypted = True
+        if decrypted is None:
+            reading.unreadable = problem
+        else:
+            content.text = text.strip()
+            reading.session_key = decrypted.session_key
+            if problem:
+                reading.problems.append(problem)
+            if decrypted.signature != Signature.NOT_SIGNED:
+                reading.signature, reading.signer = decrypted.signature, decrypted.signer
     if not reading.unreadable and reading.signature == Signature.NOT_SIGNED:
         content.text, reading.signature, reading.signer = pgp.open_clearsigned(
-            content.text, known_keys=[*known_keys, *content.keys]
+            content.text, known_keys=known_keys, enclosed_keys=content.keys
         )
-    reading.problems[:0] = content.problems
+    content.attachments, left_out = _within_limits(content.attachments)
+    reading.problems[:0] = [*content.problems, *left_out]
     if reading.unreadable:
         reading.problems.insert(0, reading.unreadable)
     return reading
+
+
+def _within_limits(attachments: list[parsing.Attachment]) -> tuple[list[parsing.Attachment], list[str]]:
+    """The files to attach (EMBARGO_MAX_ATTACHMENT_BYTES each, as on the web; MAX_ATTACHMENTS in all), and notes
+    naming those left out (they stay in the raw mail)."""
+    limit = settings.EMBARGO_MAX_ATTACHMENT_BYTES
+    kept = [a for a in attachments if len(a.content) <= limit]
+    large = [a.filename for a in attachments if len(a.content) > limit]
+    surplus = [a.filename for a in kept[MAX_ATTACHMENTS:]]
+    notes = []
+    if large:
+        notes.append(f"files larger than {limit:,} bytes were not attached: {_names(large)}")
+    if surplus:
+        notes.append(f"only {MAX_ATTACHMENTS} files are attached from one e-mail; not attached: {_names(surplus)}")
+    return kept[:MAX_ATTACHMENTS], notes
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(clean_filename(n) for n in names[:10])
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def proposed_key(reading: Reading, *, has_key: bool) -> tuple[str, str]:
@@ -133,7 +207,7 @@ def proposed_key(reading: Reading, *, has_key: bool) -> tuple[str, str]:
     Only offered (mailin/queries.py `key_proposal`): the From address of a mail proves nothing, and a spoofed mail
     must not get the victim's notifications encrypted to the spoofer's key. The reporter adopts it, or not,
     through their private link, which does prove the address."""
-    if has_key or reading.signature != Signature.VERIFIED or not reading.signer:
+    if has_key or reading.signature != Signature.SIGNED_BY_ENCLOSED_KEY or not reading.signer:
         return "", ""
     for armored in reading.content.keys:
         try:
@@ -149,6 +223,8 @@ def signature_note(mail: InboundMail) -> str:
     """The team's note on a report or message that came by e-mail: was it signed, and by whom."""
     if mail.signature == Signature.VERIFIED:
         return f"Signed, verified with key {mail.signer_fingerprint}."
+    if mail.signature == Signature.SIGNED_BY_ENCLOSED_KEY:
+        return f"Signed with the key the mail carried, {mail.signer_fingerprint} (identity not checked)."
     if mail.signature == Signature.UNVERIFIED:
         return "Signed, not verified (unknown key)."
     return "Not signed."
@@ -167,6 +243,7 @@ def _keep(
         encrypted=bool(reading and reading.encrypted),
         signature=reading.signature if reading else Signature.NOT_SIGNED,
         signer_fingerprint=reading.signer if reading else "",
+        session_key_sha256=reading.session_key if reading else "",
         proposed_key=proposed[0], proposed_fingerprint=proposed[1],
     )  # fmt: skip
     mail.save()  # makes the data key that seals the raw message
@@ -184,26 +261,45 @@ def read_raw(mail: InboundMail) -> bytes:
     return files.read(mail.data_key, mail.storage_name, f"mailin.inboundmail:{mail.public_id}")
 
 
-def do_keep_ignored(raw: bytes, *, envelope_from: str, recipient: str, sender: str, reason: str) -> InboundMail:
+def do_keep_ignored(
+    raw: bytes, *, envelope_from: str, recipient: str, sender: str, reason: str, project: Project | None = None,
+    reading: Reading | None = None,
+) -> InboundMail:  # fmt: skip
     """An auto-reply, a bounce, a list's or our own mail coming back: kept, neither answered nor turned into
     anything (answering would start a loop)."""
-    project = intake_project(recipient)
+    project = project or intake_project(recipient)
     with transaction.atomic():
         mail = _keep(
             raw, envelope_from=envelope_from, recipient=recipient, sender=sender, outcome=Outcome.IGNORED,
-            note=reason, project=project,
+            note=reason, project=project, reading=reading,
         )  # fmt: skip
         record_event(
             Tag.MAIL_KEPT, actor=None, target=mail, project=project,
-            data={"recipient": recipient, "reason": reason, "sha256": mail.sha256, "size": mail.size},
+            data={"recipient": tokens.describe(recipient), "reason": reason, "sha256": mail.sha256, "size": mail.size},
         )  # fmt: skip
     return mail
+
+
+REPLAY_ANSWER = "550 5.7.0 This message was not taken: its encrypted content was received before. Nothing was posted."
+
+
+def refuse_replayed(
+    raw: bytes, reading: Reading, *, envelope_from: str, recipient: str, sender: str, project: Project
+) -> str:  # fmt: skip
+    """A mail whose OpenPGP message was taken in before (`read` says `replayed`), at an intake or a reply address:
+    kept as ignored (sealed, audited as `mail:kept`), nothing read out of it; the sender learns nothing more than
+    that it was not taken."""
+    do_keep_ignored(
+        raw, envelope_from=envelope_from, recipient=recipient, sender=sender, reason=REPLAYED, project=project,
+        reading=reading,
+    )  # fmt: skip
+    return REPLAY_ANSWER
 
 
 # --- a new report ---------------------------------------------------------------------------------------------
 
 
-def _description(reading: Reading) -> str:
+def _description(reading: Reading, *, original_attached: bool = True) -> str:
     text = reading.content.text
     if reading.unreadable:
         text = ""
@@ -211,13 +307,33 @@ def _description(reading: Reading) -> str:
         text = "(The e-mail has no text that could be read.)"
     if reading.problems:
         note = "; ".join(reading.problems)
-        text += f"\n\n[Embargo: {note}. The message as it arrived is attached as original.eml.]"
+        where = (
+            "attached as original.eml" if original_attached
+            else "kept by the server (too large to attach: ask the operator)"
+        )  # fmt: skip
+        text += f"\n\n[Embargo: {note}. The message as it arrived is {where}.]"
     return text[:MAX_DESCRIPTION]
+
+
+def _check_project_limit(project: Project) -> str | None:
+    """The `mail_in` rate limit per project (EMBARGO_RATE_LIMITS): the From address is the sender's to choose, so
+    a flood from ever new addresses is held here. None to go on, else a 451: the sending server keeps the message
+    and tries again later, nothing is lost."""
+    wait = ratelimit.hit("mail_in", "project", str(project.pk)).retry_after
+    if wait <= 0:
+        return None
+    return (
+        f"451 4.7.1 This project takes no more reports by e-mail for now (too many arrived): this message will be "
+        f"taken in {wait} seconds."
+    )
 
 
 def do_receive_report(project: Project, message: Message, raw: bytes, *, envelope_from: str, recipient: str) -> str:
     """A message to the project's intake address becomes a report from its sender (found or made as the web form
     does for a reporter without an account), who gets the receipt with their private link."""
+    refusal = _check_project_limit(project)
+    if refusal:
+        return refusal
     sender = parsing.from_address(message) or normalize(envelope_from)
     if not sender:
         do_keep_ignored(
@@ -228,12 +344,17 @@ def do_receive_report(project: Project, message: Message, raw: bytes, *, envelop
     if wait > 0:
         return f"451 4.7.1 Too many reports from <{sender}> for now: this message will be taken in {wait} seconds."
     known = User.objects.filter(email=sender).first()
-    reading = read(message, project, known_keys=_user_key(known) if known is not None else [])
+    reading = read(message, project, known_keys=_user_key(known) if known is not None else [], raw=raw)
+    if reading.replayed:
+        return refuse_replayed(
+            raw, reading, envelope_from=envelope_from, recipient=recipient, sender=sender, project=project
+        )
     proposed = proposed_key(reading, has_key=known is not None and bool(_user_key(known)))
+    original_attached = len(raw) <= settings.EMBARGO_MAX_ATTACHMENT_BYTES
     submission = report_actions.Submission(
         title=(reading.content.subject or "(no subject)")[: parsing.MAX_TITLE] if not reading.unreadable
         else (parsing.header(message, "Subject") or "(an encrypted e-mail)")[: parsing.MAX_TITLE],
-        description=_description(reading),
+        description=_description(reading, original_attached=original_attached),
     )  # fmt: skip
     try:
         with transaction.atomic():
@@ -241,7 +362,7 @@ def do_receive_report(project: Project, message: Message, raw: bytes, *, envelop
             report = report_actions.do_submit_report(project, submission, acting_user=reporter, by_link=True)
             access = ReportAccess(report, reporter, frozenset({Actor.REPORTER}))
             attachments = [] if reading.unreadable else list(reading.content.attachments)
-            if reading.problems:
+            if reading.problems and original_attached:
                 attachments.append(parsing.Attachment("original.eml", "message/rfc822", raw))
             _attach(access, attachments, reporter)
             _keep(
@@ -269,6 +390,49 @@ def _user_key(user: User) -> list[str]:
     return [key] if isinstance(key, str) and key.strip() else []
 
 
+# The notices to a team member that the reporter saw too, so that answering one by e-mail answers the reporter.
+# Every other notice (a new report, a reminder, an assignment, a fix confirmation, a publication …) is the team's
+# own, and an answer to it is an internal note. `report_message` counts only about a message the reporter sees.
+PUBLIC_NOTICES = frozenset({"report_message"})
+
+
+def _referenced_ids(message: Message) -> list[str]:
+    """The Message-IDs a reply names in In-Reply-To and References, as `<…>`."""
+    found: list[str] = []
+    for name in ("In-Reply-To", "References"):
+        for value in message.get_all(name) or []:
+            found += re.findall(r"<[^<>\s]{1,198}>", str(value))
+    return found
+
+
+def _answers_public_notice(message: Message, report: Report, user: User) -> bool:
+    """Whether the reply answers a notice about a message the reporter saw: its In-Reply-To or References names an
+    outbox row of ours, sent to this very person about this report, of PUBLIC_NOTICES. A Message-ID is no secret
+    (it travels in every answer), so a row of another person proves nothing."""
+    ids = _referenced_ids(message)
+    if not ids:
+        return False
+    rows = OutboxMessage.objects.filter(
+        message_id__in=ids, to_user=user, report=report, template__in=PUBLIC_NOTICES
+    ).values_list("template", "context")
+    for template, context in rows:
+        if template != "report_message":
+            return True
+        about = context.get("message") if isinstance(context, dict) else None
+        if about and ReportMessage.objects.filter(public_id=about, report=report, internal=False).exists():
+            return True
+    return False
+
+
+def _posts_internal(access: ReportAccess, message: Message) -> bool:
+    """A team member's reply is an internal note unless it answers a notice the reporter saw too (docs/mail-in.md):
+    notices to the team are mostly the team's own, and an answer to a reminder must not reach the reporter unseen.
+    The reporter and collaborators write as on the web (their messages are never internal)."""
+    if not access.is_team or access.is_reporter or Actor.COLLABORATOR in access.actors:
+        return False
+    return not _answers_public_notice(message, access.report, access.user)
+
+
 def do_receive_reply(message: Message, raw: bytes, *, envelope_from: str, recipient: str) -> str:
     """A reply to a notification becomes a message in the thread from the person the reply address was made for,
     with the rights they have on the report now (as on the web); quoted history and signature are left out."""
@@ -285,17 +449,22 @@ def do_receive_reply(message: Message, raw: bytes, *, envelope_from: str, recipi
     wait = ratelimit.hit("message", "account", str(user.pk)).retry_after
     if wait > 0:
         return f"451 4.7.1 Too many messages from you for now: this one will be taken in {wait} seconds."
-    reading = read(message, report.project, known_keys=_user_key(user))
+    reading = read(message, report.project, known_keys=_user_key(user), raw=raw)
+    if reading.replayed:  # the same check as at intake (mailin/actions.py `read`)
+        return refuse_replayed(
+            raw, reading, envelope_from=envelope_from, recipient=recipient, sender=sender, project=report.project
+        )
     if reading.unreadable:
         return f"550 5.7.1 Your reply could not be read: {reading.unreadable}. Nothing was posted."
     body = parsing.strip_quoted(reading.content.text)
     if not body and not reading.content.attachments:
         return "550 5.6.0 Your reply has no text of its own (only quoted text): nothing was posted."
     access = ReportAccess(report, user, report_actors(user, report))
+    internal = _posts_internal(access, message)
     try:
         with transaction.atomic():
             if body:
-                report_actions.do_post_message(access, body[:MAX_DESCRIPTION], internal=False, acting_user=user)
+                report_actions.do_post_message(access, body[:MAX_DESCRIPTION], internal=internal, acting_user=user)
             _attach(access, reading.content.attachments, user)
             _keep(
                 raw, envelope_from=envelope_from, recipient=recipient, sender=sender, outcome=Outcome.MESSAGE,
@@ -305,6 +474,8 @@ def do_receive_reply(message: Message, raw: bytes, *, envelope_from: str, recipi
         return f"550 5.7.1 You may no longer write in this report's thread ({e}). Nothing was posted."
     except ActionError as e:
         return f"550 5.7.1 {e.message} Nothing was posted."
+    if internal:
+        return "250 2.0.0 Your reply is in the report's thread as an internal note (the reporter does not see it)."
     return "250 2.0.0 Your reply is in the report's thread."
 
 

@@ -14,7 +14,11 @@ class Outcome(models.TextChoices):
 
 class Signature(models.TextChoices):
     NOT_SIGNED = "not_signed"
-    VERIFIED = "verified"  # a valid OpenPGP signature by `signer_fingerprint`
+    # A valid OpenPGP signature by `signer_fingerprint`, a key on file (the sender's, or the project's own).
+    VERIFIED = "verified"
+    # A valid signature, but only by a key the mail itself carried: anyone can attach their own key, so it says the
+    # mail was not changed since it was signed, not who signed it.
+    SIGNED_BY_ENCLOSED_KEY = "enclosed_key"
     UNVERIFIED = "unverified"  # signed, but by a key we do not have (or the signature is bad)
 
 
@@ -41,6 +45,9 @@ class InboundMail(SealedRecord):
     # mail alone, since a From address proves nothing (docs/mail-in.md).
     proposed_key = models.TextField(blank=True)
     proposed_fingerprint = models.CharField(max_length=40, blank=True)
+    # SHA-256 of the session key of the OpenPGP message the mail carried (PGP/MIME or inline), whatever its armour:
+    # the same ciphertext sent again by someone else is refused (mailin/actions.py `read`), else they would read it.
+    session_key_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     storage_name = models.CharField(max_length=300, blank=True)

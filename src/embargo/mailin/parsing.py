@@ -6,8 +6,11 @@ caller keeps the raw message (sealed) beside what could be read."""
 from __future__ import annotations
 
 import email
+import email.errors
+import email.parser
 import email.policy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
@@ -39,9 +42,42 @@ class Content:
     keys: list[str] = field(default_factory=list)
 
 
+class Unparsable(email.errors.MessageDefect):
+    """The parser gave up on the message's structure (e.g. MIME parts nested too deeply): only its headers
+    were read."""
+
+
 def parse(raw: bytes) -> EmailMessage:
-    """The message as the standard library reads it; never raises (a broken message has `defects`)."""
-    return email.message_from_bytes(raw, policy=email.policy.default)
+    """The message as the standard library reads it; never raises (a broken message has `defects`). A message
+    whose structure the parser cannot follow (nesting deep enough to exhaust Python's recursion) comes back as its
+    headers with an empty text body and the `Unparsable` defect."""
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default)
+    except (RecursionError, MemoryError, ValueError, LookupError, TypeError, IndexError, AttributeError):
+        pass
+    headers = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
+    message = EmailMessage()
+    for name, value in headers.raw_items():
+        if name.lower() not in ("content-type", "content-transfer-encoding", "mime-version"):
+            message[name] = value
+    message.set_payload("")
+    message.defects.append(Unparsable())
+    return message
+
+
+def parts(message: Message) -> Iterator[Message]:
+    """Every part of `message`, itself first, depth first as `Message.walk`, but without recursion (no depth
+    of nesting exhausts the stack) and without looking inside a forwarded message (message/rfc822): that is one
+    part, whole."""
+    stack = [message]
+    while stack:
+        part = stack.pop()
+        yield part
+        if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
 
 
 def header(message: Message, name: str) -> str:
@@ -124,25 +160,30 @@ def _filename(part: Message, index: int) -> str:
         name = None
     if name:
         return str(name)
+    if part.get_content_type() == "message/rfc822":
+        return f"forwarded-{index}.eml"
     subtype = part.get_content_subtype() if part.get_content_maintype() != "multipart" else "bin"
     return f"attachment-{index}.{subtype if subtype.isalnum() else 'bin'}"
 
 
 def extract(message: Message) -> Content:
     """Subject, text and attachments of a (decrypted) message. The text is the first text/plain part that is not
-    an attachment, else the first text/html one as plain text; every other leaf part is an attachment."""
+    an attachment, else the first text/html one as plain text; every other leaf part is an attachment, and so is
+    a forwarded message (message/rfc822), whole, as one `.eml` file."""
     content = Content(subject=header(message, "Subject")[:MAX_TITLE])
-    if message.defects:
+    if any(isinstance(d, Unparsable) for d in message.defects):
+        content.problems.append("the message's structure could not be read (parts nested too deeply)")
+    elif message.defects:
         content.problems.append(
             "the message is malformed (" + ", ".join(sorted({type(d).__name__ for d in message.defects}))[:200] + ")"
         )
     plain: str | None = None
     html: str | None = None
     index = 0
-    for part in message.walk():
-        if part.is_multipart():
-            continue
+    for part in parts(message):
         content_type = part.get_content_type()
+        if part.is_multipart() and content_type != "message/rfc822":
+            continue
         if content_type in PGP_MACHINERY:
             continue
         disposition = (part.get_content_disposition() or "").lower()
@@ -165,7 +206,11 @@ def extract(message: Message) -> Content:
         if content_type == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
-            data = inner.as_bytes() if isinstance(inner, Message) else b""
+            try:
+                data = inner.as_bytes() if isinstance(inner, Message) else b""
+            except (RecursionError, LookupError, UnicodeError, ValueError):
+                data = b""
+                content.problems.append("a forwarded message could not be written out: see the original")
         else:
             decoded = part.get_payload(decode=True)
             data = decoded if isinstance(decoded, bytes) else b""

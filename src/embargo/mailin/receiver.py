@@ -4,7 +4,9 @@ intake addresses and the reply addresses (docs/mail-in.md).
 Recipients are checked at RCPT (unknown addresses and forged or stale reply addresses get a 550 there), the size
 at DATA (552), and each accepted recipient's message then goes to `mailin.actions.receive`. The database work
 runs on one thread beside the event loop (Django's ORM is synchronous); a failure there answers 451, so that the
-sending server keeps the message and tries again later: nothing is lost."""
+sending server keeps the message and tries again later: nothing is lost. With plain SMTP (one answer for all
+recipients), a temporary failure for any recipient is the answer for all (`smtp_answer`). Log lines never name a
+reply address (a bearer credential): `tokens.describe`."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import close_old_connections
 
-from embargo.mailin import actions
+from embargo.mailin import actions, tokens
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +74,33 @@ class Handler:
             return too_large(self.max_bytes)
         answers = []
         for recipient in envelope.rcpt_tos:
+            # Never the recipient itself in a log line: a reply address is a bearer credential.
+            named = tokens.describe(recipient)
             try:
                 sender = envelope.mail_from or ""
                 answer = await self._run(actions.receive, raw, envelope_from=sender, recipient=recipient)
             except Exception:
-                log.exception("mail-in: a message for %s could not be stored", recipient)
+                log.exception("mail-in: a message for %s could not be stored", named)
                 answer = TEMPORARY_FAILURE
-            log.info("mail-in: %s -> %s: %s", envelope.mail_from, recipient, answer[:3])
+            log.info("mail-in: message for %s: %s", named, answer[:3])
             answers.append(answer)
         if self.lmtp:
             return "\r\n".join(answers)  # LMTP: one answer per recipient (RFC 2033)
-        # SMTP has one answer for all: what was taken for one recipient must not come again for it, so any success
-        # answers success (the others' refusals are logged); otherwise the first refusal.
-        return next((a for a in answers if a.startswith("2")), answers[0] if answers else "250 OK")
+        return smtp_answer(answers)
+
+
+def smtp_answer(answers: list[str]) -> str:
+    """SMTP has one answer after DATA for all the recipients. A temporary failure for any of them answers that
+    failure, so that the sending server keeps the message and tries again; the recipients that took it the first
+    time answer "Already received" then (`actions.receive` knows the (recipient, SHA-256) pair) and nothing comes
+    twice. Otherwise success if any recipient took it (the others' refusals are only logged: a bounce would tell
+    the sender those took nothing), else the first refusal."""
+    if not answers:
+        return "250 OK"
+    return next(
+        (a for a in answers if a.startswith("4")),
+        next((a for a in answers if a.startswith("2")), answers[0]),
+    )
 
 
 _AIOSMTPD_TOO_LARGE = ("552 Error: Too much mail data", "552 Error: message size exceeds")

@@ -66,6 +66,16 @@ def looks_like_reply(address: str) -> bool:
     return local.lower().startswith(PREFIX) and host.lower() == domain()
 
 
+def describe(address: str) -> str:
+    """What a log line may say of a recipient: a reply address is a bearer credential (whoever has it writes in
+    the thread as its person), so it is named by its report only; an intake address is public and named as is.
+    The report is read from the address unchecked: for logs only."""
+    if not looks_like_reply(address):
+        return address
+    match = _LOCAL.fullmatch(address.strip().rpartition("@")[0].lower())
+    return f"reply address (report {match.group(1)})" if match else "reply address"
+
+
 @dataclass(frozen=True)
 class Replier:
     report: Report

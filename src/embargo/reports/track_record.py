@@ -16,12 +16,13 @@ _HOUR = dt.timedelta(hours=1)
 
 
 def of_project(project: Project, moment: dt.datetime | None = None) -> track_record.TrackRecord:
-    """The project's record over the last 12 months, in one query. Spam is left out, and so are reports their
-    reporter withdrew before any answer (nothing was owed to them any more)."""
-    moment = moment or clock.now()
+    """The project's record over the 12 months before the start of this month (track_record.as_of), in one query.
+    Spam and reports held for review are left out, and so are reports their reporter withdrew before any answer
+    (nothing was owed to them any more)."""
+    moment = track_record.as_of(moment or clock.now())
     rows = (
         Report.objects.filter(project=project, created_at__gt=moment - track_record.WINDOW, created_at__lte=moment)
-        .filter(spam_at__isnull=True)
+        .filter(spam_at__isnull=True, held_at__isnull=True)
         .exclude(state=State.WITHDRAWN, first_response_at__isnull=True)
         .values_list("created_at", "first_response_at", "published_at", "response_target_at", "response_due_at")
     )

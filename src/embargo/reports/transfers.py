@@ -7,8 +7,9 @@ keep running from the moment the reporter wrote, under the receiving project's p
 already sent are not sent again.
 
 The sending team loses the report: its members are not members of the receiving project, so every access rule
-(accounts/access.py) now answers 404 for them. What it keeps is a stub, the `ReportTransfer` row: where the report
-went, when, by whom and why, shown in its inbox and on a page of its own, without any report content.
+(accounts/access.py) now answers 404 for them, and the collaborators it invited lose their invitations. What it
+keeps is a stub, the `ReportTransfer` row: where the report went, when, by whom and why, shown in its inbox and on a
+page of its own, without any report content.
 
 "Staying informed" is the one grant this module makes, and it is a narrow one: the sending team asks for it when it
 transfers (`keep_informed`), and it then receives a content-free e-mail at each later state change of the report
@@ -37,7 +38,7 @@ from embargo.notifications.outbox import queue_email
 from embargo.projects.models import Membership, Project
 from embargo.reports import links, notify
 from embargo.reports.actions import ReportError, _locked, _save
-from embargo.reports.models import Report, ReportTransfer
+from embargo.reports.models import Collaborator, Report, ReportTransfer
 
 NOTE_LIMIT = 10_000
 
@@ -89,6 +90,9 @@ def do_transfer_report(
         take_out_of_release(report, acting_user=acting_user, reason="transferred")
         old_assignee = report.assignee
         report.assignee = None
+        # The sending team's invitations end too: its collaborators were chosen for its handling of the report, and
+        # the receiving team decides whom to let in (it may invite them again).
+        ended = Collaborator.objects.filter(report=report).delete()[0]
         report.project = to_project
         _save(report, "project", "assignee")  # the clocks, under the receiving project's policy
         # The advisory draft follows its report (a published one cannot: the report would be closed).
@@ -124,7 +128,7 @@ def do_transfer_report(
         )  # fmt: skip
         record_event(
             Tag.REPORT_TRANSFERRED_IN, actor=acting_user, target=transfer, project=to_project,
-            data={**facts, "from": from_project.slug},
+            data={**facts, "from": from_project.slug, "collaborators_ended": ended},
         )  # fmt: skip
         _tell_reporter(report, from_project)
         # The receiving team hears of it as of any new report (its response clock may be running already).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from embargo.audit.tags import Tag
 from embargo.notifications.models import OutboxMessage
 from embargo.notifications.outbox import queue_email
 from embargo.webhooks import events
@@ -34,8 +33,10 @@ def on_event(event: Event) -> None:
     if not hooks:
         return
     report = event.report
-    if event.tag == Tag.REPORT_CREATED and report is not None and report.held_at is not None:
-        return  # held for an owner's review: announced when let in (REPORT_HOLD_RELEASED)
+    if report is not None and report.held_at is not None:
+        # Held for an owner's review: nothing of it goes out (not even the reporter's messages) until it is let in,
+        # which is announced as a new report (REPORT_HOLD_RELEASED).
+        return
     context = {
         "event": name,
         "occurred_at": event.created_at.isoformat(),
