@@ -29,11 +29,11 @@ serve: $(STAMP)
 # PostgreSQL when EMBARGO_TEST_POSTGRES_URL names a server (.ci/run starts one and sets it).
 test: test-sqlite test-postgres
 
-# Two processes (pytest-xdist) run everything but the end-to-end runs, which start servers of their own and
-# run alone afterwards.
+# Two processes (pytest-xdist) run everything but the end-to-end runs, then two processes run these (each starts
+# servers of its own on free ports, in its own data dir; most of their time is spent waiting on those processes).
 test-sqlite: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not e2e"
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -n 2 -m e2e
 
 # The PostgreSQL pass reruns what depends on the database engine: models, actions, queries, the worker, real
 # processes. Left out (they run on SQLite above, and what they query runs here through the other tests): the
@@ -48,7 +48,7 @@ test-postgres: $(STAMP)
 	  echo "== the database tests again, on PostgreSQL"; \
 	  export EMBARGO_DATABASE_URL="$$EMBARGO_TEST_POSTGRES_URL"; \
 	  $(BIN)/pytest -n 2 -m "django_db and not browser and not e2e" $(PG_SELECT) && \
-	  $(BIN)/pytest -m e2e $(PG_SELECT); \
+	  $(BIN)/pytest -n 2 -m e2e $(PG_SELECT); \
 	else \
 	  echo "PostgreSQL pass skipped: EMBARGO_TEST_POSTGRES_URL is unset (.ci/run sets it)"; \
 	fi
