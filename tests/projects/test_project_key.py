@@ -205,9 +205,17 @@ def test_the_settings_page_keeps_one_address_a_line(team: dict[str, Api]) -> Non
     assert "is not an e-mail address" in bad.content.decode()
 
 
-def test_key_files_are_not_left_on_disk(team: dict[str, Api], tmp_path: Path) -> None:
+def test_key_files_are_not_left_on_disk(team: dict[str, Api], monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
     import tempfile
 
-    before = set(Path(tempfile.gettempdir()).glob("embargo-gpg-*"))
-    team["owner"].post(SIGNING_KEY, {"generate": True})
-    assert set(Path(tempfile.gettempdir()).glob("embargo-gpg-*")) <= before
+    # A temporary folder of this test's own: the other test process (pytest-xdist) makes GnuPG homes meanwhile
+    # (failed CI once); short, because gpg-agent's socket path inside the home must stay under 108 characters.
+    own = Path(tempfile.mkdtemp(prefix="gk-", dir="/tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(own))
+    try:
+        generated = team["owner"].post(SIGNING_KEY, {"generate": True})
+        assert generated.status < 400, generated.text
+        assert list(own.glob("embargo-gpg-*")) == []
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
