@@ -13,6 +13,7 @@ import pytest
 
 from embargo.vault import openpgp
 from tests.e2e.conftest import EMBARGO, Instance, Server
+from tests.e2e.test_mail_flow import urllib9_team
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.e2e
@@ -22,21 +23,9 @@ TEXT = "Narwhal-4418: a cookie set for one host is sent to another."
 ANSWER = "Ocelot-7731: reproduced on 2.31.0, a fix is on its way."
 
 
-def _token(instance: Instance, email: str) -> str:
-    return instance.run("token", "create", email).stdout.strip()
-
-
 def test_a_reporter_with_a_key_receives_the_answer_encrypted(instance: Instance, serve: Callable[..., Server]) -> None:
     mine = openpgp.generate_key("Reporter", "reporter@example.net")
-    instance.run("migrate")
-    instance.run("project", "create", "urllib9", "--name", "urllib9", "--package", "PyPI:urllib9")
-    for email in ("owner@example.org", "maint@example.org", "reporter@example.net"):
-        instance.run("user", "create", email)
-    instance.run("project", "add-member", "urllib9", "owner@example.org", "--role", "owner")
-    instance.run("project", "add-member", "urllib9", "maint@example.org", "--role", "maintainer")
-    owner, maint, reporter = (
-        _token(instance, e) for e in ("owner@example.org", "maint@example.org", "reporter@example.net")
-    )
+    owner, maint, reporter = urllib9_team(instance)
     with SmtpServer() as smtp:
         instance.env["EMBARGO_SMTP_URL"] = smtp.url
         server = serve("--no-worker")

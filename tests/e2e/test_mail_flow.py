@@ -29,7 +29,9 @@ def _token(instance: Instance, email: str) -> str:
     return instance.run("token", "create", email).stdout.strip()
 
 
-def test_the_right_people_get_one_safe_mail_each(instance: Instance, serve: Callable[..., Server]) -> None:
+def urllib9_team(instance: Instance) -> tuple[str, str, str]:
+    """A migrated instance with the project `urllib9`, its owner and maintainer, and a reporter, all made with the
+    command line; returns their API tokens (owner, maintainer, reporter)."""
     instance.run("migrate")
     instance.run("project", "create", "urllib9", "--name", "urllib9", "--package", "PyPI:urllib9")
     for email in ("owner@example.org", "maint@example.org", "reporter@example.net"):
@@ -39,6 +41,11 @@ def test_the_right_people_get_one_safe_mail_each(instance: Instance, serve: Call
     owner, maint, reporter = (
         _token(instance, e) for e in ("owner@example.org", "maint@example.org", "reporter@example.net")
     )
+    return owner, maint, reporter
+
+
+def test_the_right_people_get_one_safe_mail_each(instance: Instance, serve: Callable[..., Server]) -> None:
+    owner, maint, reporter = urllib9_team(instance)
 
     with SmtpServer() as smtp:
         instance.env["EMBARGO_SMTP_URL"] = smtp.url
